@@ -1,0 +1,63 @@
+#include "base/io.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace dial9 {
+
+Result<UniqueFd> open_read(const std::string& path) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return fail(Error::from_errno("cannot open '" + path + "'"));
+  return UniqueFd(fd);
+}
+
+Result<size_t> read_full(int fd, std::span<uint8_t> buf) {
+  size_t done = 0;
+  while (done < buf.size()) {
+    ssize_t n = ::read(fd, buf.data() + done, buf.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(Error::from_errno("read failed"));
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+Result<void> write_all(int fd, std::span<const uint8_t> data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(Error::from_errno("write failed"));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Result<std::string> read_small_file(const std::string& path, size_t max_bytes) {
+  auto fd = open_read(path);
+  if (!fd) return fail(fd.error());
+  std::string out;
+  uint8_t chunk[16384];
+  for (;;) {
+    auto n = read_full(fd->get(), chunk);
+    if (!n) return fail(std::move(n.error()).with_context(path));
+    if (*n == 0) break;
+    if (out.size() + *n > max_bytes) {
+      return fail("'" + path + "' is larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    out.append(reinterpret_cast<const char*>(chunk), *n);
+  }
+  return out;
+}
+
+}  // namespace dial9

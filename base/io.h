@@ -1,0 +1,27 @@
+// EINTR-safe file I/O helpers for host-side code.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace dial9 {
+
+// Opens `path` read-only and close-on-exec. The error names the path.
+Result<UniqueFd> open_read(const std::string& path);
+
+// Reads up to `buf.size()` bytes, retrying on EINTR and short reads until the
+// buffer is full or end of file. Returns the number of bytes read (0 = EOF).
+Result<size_t> read_full(int fd, std::span<uint8_t> buf);
+
+// Writes all of `data`, retrying on EINTR and short writes.
+Result<void> write_all(int fd, std::span<const uint8_t> data);
+
+// Reads a whole (small) file, failing if it is larger than `max_bytes`.
+Result<std::string> read_small_file(const std::string& path, size_t max_bytes);
+
+}  // namespace dial9

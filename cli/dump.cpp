@@ -1,0 +1,143 @@
+// `dial9 dump FILE|DIR...`: prints every event of a trace, one per line, the
+// way `perf script` does for perf.data. See man/dial9-dump.1.
+#include <CLI/CLI.hpp>
+
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/io.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "format/trace_file.h"
+#include "report/event_text.h"
+
+namespace dial9::cli {
+namespace {
+
+struct DumpOptions {
+  std::vector<std::string> inputs;
+  std::string format = "text";
+  std::vector<std::string> events;
+};
+
+// Buffers output and writes it in large chunks; stops quietly when the
+// reader went away (`dial9 dump x | head`), like other Unix filters.
+class Output {
+ public:
+  bool ok() const { return ok_; }
+  bool closed() const { return closed_; }
+  std::string& buf() { return buf_; }
+  void maybe_flush() {
+    if (buf_.size() >= (1u << 16)) flush();
+  }
+  void flush() {
+    if (!ok_ || buf_.empty()) return;
+    auto r = write_all(1, {reinterpret_cast<const uint8_t*>(buf_.data()), buf_.size()});
+    buf_.clear();
+    if (!r) {
+      ok_ = false;
+      closed_ = r.error().errno_value() == EPIPE;
+      if (!closed_) std::fprintf(stderr, "dial9 dump: cannot write output: %s\n", r.error().message().c_str());
+    }
+  }
+
+ private:
+  std::string buf_;
+  bool ok_ = true;
+  bool closed_ = false;
+};
+
+bool wanted(const std::vector<std::string>& prefixes, const std::string& name) {
+  if (prefixes.empty()) return true;
+  for (const auto& p : prefixes) {
+    if (name.compare(0, p.size(), p) == 0) return true;
+  }
+  return false;
+}
+
+int run_dump(const DumpOptions& opt) {
+  auto files = format::expand_trace_inputs(opt.inputs);
+  if (!files) {
+    std::fprintf(stderr, "dial9 dump: %s\n", files.error().message().c_str());
+    return kExitRuntimeError;
+  }
+  // A closed pipe must end the dump, not kill it with SIGPIPE mid-write.
+  ::signal(SIGPIPE, SIG_IGN);
+  const bool json = opt.format == "jsonl";
+  Output out;
+  int status = kExitOk;
+  for (const std::string& file : *files) {
+    uint64_t printed = 0;
+    auto sum = format::read_trace_file(file, [&](const format::Event& e) {
+      if (!out.ok() || !wanted(opt.events, e.name())) return;
+      if (json) {
+        report::render_event_json(e, out.buf());
+      } else {
+        report::render_event_text(e, out.buf());
+      }
+      ++printed;
+      out.maybe_flush();
+    });
+    out.flush();
+    if (out.closed()) return kExitOk;
+    if (!out.ok()) return kExitRuntimeError;
+    if (!sum) {
+      std::fprintf(stderr, "dial9 dump: %s\n", sum.error().message().c_str());
+      status = kExitRuntimeError;
+      continue;
+    }
+    for (const auto& d : sum->diagnostics) {
+      if (d.kind == format::Diagnostic::Kind::kCorrupt) {
+        std::fprintf(stderr,
+                     "dial9 dump: warning: %s: corrupt data at byte %llu: %s; skipped to the next "
+                     "stream\n",
+                     file.c_str(), static_cast<unsigned long long>(d.offset), d.message.c_str());
+      }
+    }
+    if (sum->diagnostic_count > sum->diagnostics.size()) {
+      std::fprintf(stderr, "dial9 dump: warning: %s: %llu more problems not shown\n", file.c_str(),
+                   static_cast<unsigned long long>(sum->diagnostic_count - sum->diagnostics.size()));
+    }
+    if (!sum->container_error.empty()) {
+      std::fprintf(stderr, "dial9 dump: warning: %s: %s; events before it were printed\n",
+                   file.c_str(), sum->container_error.c_str());
+    }
+    if (sum->truncated) {
+      std::fprintf(stderr,
+                   "dial9 dump: warning: %s is truncated at byte %llu of its TRC data (%s); the "
+                   "%llu events before the cut were printed\n",
+                   file.c_str(), static_cast<unsigned long long>(sum->truncated_at),
+                   sum->truncation.c_str(), static_cast<unsigned long long>(printed));
+    }
+  }
+  out.flush();
+  return out.ok() || out.closed() ? status : kExitRuntimeError;
+}
+
+}  // namespace
+
+RunFn add_dump_command(CLI::App& app) {
+  auto opt = std::make_shared<DumpOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "dump", "Print every event of a trace, one per line (like perf script).");
+  cmd->add_option("inputs", opt->inputs,
+                  "Trace files (raw, .gz or .zst) or directories of segments")
+      ->required();
+  cmd->add_option("-f,--format", opt->format, "Output format: text (aligned columns) or jsonl")
+      ->check(CLI::IsMember({"text", "jsonl"}))
+      ->capture_default_str();
+  cmd->add_option("-e,--event", opt->events,
+                  "Print only events whose schema name starts with NAME (repeatable, or "
+                  "comma-separated)")
+      ->delimiter(',')
+      ->type_name("NAME");
+  return [opt] { return run_dump(*opt); };
+}
+
+}  // namespace dial9::cli

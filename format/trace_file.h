@@ -1,0 +1,71 @@
+// Reading a trace file: detect its container by magic bytes (raw TRC, gzip
+// single or multi-member, zstd single or multi-frame), decompress in bounded
+// chunks, and decode events as they come. Memory stays bounded by the chunk
+// size plus the largest frame, whatever the file size.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "format/decoder.h"
+
+namespace dial9::format {
+
+enum class Compression { kNone, kGzip, kZstd };
+const char* compression_name(Compression c);
+
+// The container of a file from its first bytes; an error (naming what was
+// expected) when it is none of raw TRC, gzip or zstd.
+Result<Compression> detect_compression(std::span<const uint8_t> head);
+
+struct ReadOptions {
+  // Decompression stops with an error past this many output bytes (a bomb
+  // guard; the 16 GiB default is far above any segment dial9 writes).
+  uint64_t max_decompressed_bytes = uint64_t{16} << 30;
+  DecoderLimits limits;
+};
+
+struct ReadSummary {
+  Compression compression = Compression::kNone;
+  DecoderStats stats;
+  std::vector<Diagnostic> diagnostics;
+  uint64_t diagnostic_count = 0;
+  // The data ended early: inside a TRC frame, or inside a gzip member or
+  // zstd frame. `truncated_at` is the decompressed offset up to which
+  // every frame was decoded; `truncation` says which layer was cut.
+  bool truncated = false;
+  uint64_t truncated_at = 0;
+  std::string truncation;
+  // The container itself was corrupt (bad gzip/zstd data, trailing junk,
+  // output cap): decoding stopped there. Empty when fine.
+  std::string container_error;
+};
+
+using EventFn = std::function<void(const Event&)>;
+
+// Decodes every event of `path`. Fails (naming the file) only when the file
+// cannot be read or is not a trace at all; truncation and corruption after a
+// valid start are reported in the summary, with the events before them
+// delivered.
+Result<ReadSummary> read_trace_file(const std::string& path, const EventFn& on_event,
+                                    const ReadOptions& options = {});
+
+// The same over bytes in memory; `name` is used in messages.
+Result<ReadSummary> read_trace_bytes(std::span<const uint8_t> data, const std::string& name,
+                                     const EventFn& on_event, const ReadOptions& options = {});
+
+}  // namespace dial9::format
+
+namespace dial9::format {
+
+// Expands command-line inputs: a file stays as it is; a directory becomes its
+// trace segments (`*.bin`, `*.bin.gz`, `*.bin.zst`, `*.bin.active`) in
+// segment order (stem, then segment number). A directory without segments,
+// or a path that does not exist, is an error naming it.
+Result<std::vector<std::string>> expand_trace_inputs(const std::vector<std::string>& inputs);
+
+}  // namespace dial9::format

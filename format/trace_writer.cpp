@@ -1,0 +1,199 @@
+#include "format/trace_writer.h"
+
+#include <cstring>
+
+namespace dial9::format {
+
+TraceWriter::TraceWriter() : enc_(buf_) {
+  buf_.grow = &TraceWriter::grow;
+  buf_.owner = this;
+  new_stream();
+}
+
+bool TraceWriter::grow(ByteBuffer& b, size_t need) {
+  auto* self = static_cast<TraceWriter*>(b.owner);
+  size_t want = std::max(b.size + need, b.cap * 2 + 4096);
+  self->storage_.resize(want);
+  b.data = self->storage_.data();
+  b.cap = self->storage_.size();
+  return true;
+}
+
+void TraceWriter::new_stream() {
+  schemas_.clear();
+  strings_.clear();
+  stacks_.clear();
+  enc_.begin_stream();
+}
+
+std::vector<uint8_t> TraceWriter::take() {
+  storage_.resize(buf_.size);
+  std::vector<uint8_t> out = std::move(storage_);
+  storage_ = {};
+  buf_.data = nullptr;
+  buf_.size = buf_.cap = 0;
+  new_stream();
+  return out;
+}
+
+uint16_t TraceWriter::schema(const SchemaDef& def) {
+  auto [it, inserted] = schemas_.try_emplace(std::string(def.name), 0);
+  if (inserted) it->second = enc_.define(def);
+  return it->second;
+}
+
+uint32_t TraceWriter::string(std::string_view s) {
+  auto [it, inserted] = strings_.try_emplace(std::string(s), 0);
+  if (inserted) it->second = enc_.add_string(s);
+  return it->second;
+}
+
+uint32_t TraceWriter::stack(std::span<const uint64_t> frames) {
+  std::string key(reinterpret_cast<const char*>(frames.data()), frames.size() * 8);
+  auto [it, inserted] = stacks_.try_emplace(std::move(key), 0);
+  if (inserted) it->second = enc_.add_stack(frames);
+  return it->second;
+}
+
+void TraceWriter::poll_start(uint64_t ts, const PollStart& e) {
+  uint16_t id = schema(Builtin::kPollStart);
+  uint32_t loc = string(e.spawn_loc);
+  enc_.begin_event(id, ts);
+  enc_.put_varint(e.worker_id);
+  enc_.put_u8(e.local_queue);
+  enc_.put_varint(e.task_id);
+  enc_.put_pool_ref(loc);
+}
+
+void TraceWriter::poll_end(uint64_t ts, const PollEnd& e) {
+  enc_.begin_event(schema(Builtin::kPollEnd), ts);
+  enc_.put_varint(e.worker_id);
+}
+
+void TraceWriter::worker_park(uint64_t ts, const WorkerPark& e) {
+  enc_.begin_event(schema(Builtin::kWorkerPark), ts);
+  enc_.put_varint(e.worker_id);
+  enc_.put_u8(e.local_queue);
+  enc_.put_varint(e.cpu_time_ns);
+  enc_.put_u32(e.tid);
+}
+
+void TraceWriter::worker_unpark(uint64_t ts, const WorkerUnpark& e) {
+  enc_.begin_event(schema(Builtin::kWorkerUnpark), ts);
+  enc_.put_varint(e.worker_id);
+  enc_.put_u8(e.local_queue);
+  enc_.put_varint(e.cpu_time_ns);
+  enc_.put_varint(e.sched_wait_ns);
+  enc_.put_u32(e.tid);
+}
+
+void TraceWriter::queue_sample(uint64_t ts, const QueueSample& e) {
+  enc_.begin_event(schema(Builtin::kQueueSample), ts);
+  enc_.put_u8(e.global_queue);
+}
+
+void TraceWriter::task_spawn(uint64_t ts, const TaskSpawn& e) {
+  uint16_t id = schema(Builtin::kTaskSpawn);
+  uint32_t loc = string(e.spawn_loc);
+  enc_.begin_event(id, ts);
+  enc_.put_varint(e.task_id);
+  enc_.put_pool_ref(loc);
+  enc_.put_bool(e.instrumented);
+}
+
+void TraceWriter::task_terminate(uint64_t ts, const TaskTerminate& e) {
+  enc_.begin_event(schema(Builtin::kTaskTerminate), ts);
+  enc_.put_varint(e.task_id);
+}
+
+void TraceWriter::wake_event(uint64_t ts, const WakeEvent& e) {
+  enc_.begin_event(schema(Builtin::kWakeEvent), ts);
+  enc_.put_varint(e.waker_task_id);
+  enc_.put_varint(e.woken_task_id);
+  enc_.put_u8(e.target_worker);
+}
+
+void TraceWriter::cpu_sample(uint64_t ts, const CpuSample& e, std::span<const uint64_t> chain) {
+  uint16_t id = schema(Builtin::kCpuSample);
+  // Pool frames go before the event frame that refers to them.
+  uint32_t name = e.thread_name ? string(*e.thread_name) : 0;
+  uint32_t st = stack(chain);
+  enc_.begin_event(id, ts);
+  enc_.put_varint(e.worker_id);
+  enc_.put_u32(e.tid);
+  enc_.put_u8(e.source);
+  if (e.thread_name) {
+    enc_.put_present();
+    enc_.put_pool_ref(name);
+  } else {
+    enc_.put_absent();
+  }
+  enc_.put_pool_ref(st);
+  if (e.cpu) {
+    enc_.put_present();
+    enc_.put_varint(*e.cpu);
+  } else {
+    enc_.put_absent();
+  }
+}
+
+void TraceWriter::task_dump(uint64_t ts, uint64_t task_id, std::span<const uint64_t> chain) {
+  uint16_t id = schema(Builtin::kTaskDump);
+  uint32_t st = stack(chain);
+  enc_.begin_event(id, ts);
+  enc_.put_varint(task_id);
+  enc_.put_pool_ref(st);
+}
+
+void TraceWriter::alloc(uint64_t ts, const Alloc& e, std::span<const uint64_t> chain) {
+  uint16_t id = schema(Builtin::kAlloc);
+  uint32_t st = stack(chain);
+  enc_.begin_event(id, ts);
+  enc_.put_u32(e.tid);
+  enc_.put_varint(e.size);
+  enc_.put_varint(e.addr);
+  enc_.put_pool_ref(st);
+}
+
+void TraceWriter::free(uint64_t ts, const Free& e) {
+  enc_.begin_event(schema(Builtin::kFree), ts);
+  enc_.put_u32(e.tid);
+  enc_.put_varint(e.addr);
+  enc_.put_varint(e.size);
+  enc_.put_varint(e.alloc_timestamp_ns);
+}
+
+void TraceWriter::segment_metadata(uint64_t ts,
+                                   std::span<const std::pair<std::string, std::string>> entries) {
+  enc_.begin_event(schema(Builtin::kSegmentMetadata), ts);
+  enc_.put_count(static_cast<uint32_t>(entries.size()));
+  for (const auto& [k, v] : entries) {
+    enc_.put_string(k);
+    enc_.put_string(v);
+  }
+}
+
+void TraceWriter::clock_sync(uint64_t ts, const ClockSync& e) {
+  enc_.begin_event(schema(Builtin::kClockSync), ts);
+  enc_.put_varint(e.realtime_ns);
+}
+
+void TraceWriter::symbol(uint64_t ts, const SymbolTableEntry& e) {
+  uint16_t id = schema(Builtin::kSymbolTableEntry);
+  uint32_t name = string(e.symbol_name);
+  uint32_t file = string(e.source_file);
+  enc_.begin_event(id, ts);
+  enc_.put_varint(e.addr);
+  enc_.put_varint(e.size);
+  enc_.put_pool_ref(name);
+  enc_.put_varint(e.inline_depth);
+  enc_.put_pool_ref(file);
+  enc_.put_varint(e.source_line);
+}
+
+void TraceWriter::span_close(uint64_t ts, const SpanClose& e) {
+  enc_.begin_event(schema(Builtin::kSpanClose), ts);
+  enc_.put_varint(e.span_id);
+}
+
+}  // namespace dial9::format

@@ -1,0 +1,74 @@
+// Host-side convenience over Encoder: a growable buffer, schemas defined once
+// per stream (looked up by name), pooled strings and stacks interned per
+// stream, and typed writers for the built-in events. Not for the agent (it
+// allocates); the agent drives Encoder over a fixed buffer directly.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "format/encoder.h"
+#include "format/events.h"
+#include "format/schemas.h"
+
+namespace dial9::format {
+
+class TraceWriter {
+ public:
+  TraceWriter();
+  TraceWriter(const TraceWriter&) = delete;
+  TraceWriter& operator=(const TraceWriter&) = delete;
+
+  // Ends the current stream and starts another (header, fresh ids and pools).
+  void new_stream();
+
+  // The type id of a schema in this stream, writing its frame on first use.
+  uint16_t schema(const SchemaDef& def);
+  uint16_t schema(Builtin b) { return schema(builtin_schema(b).def()); }
+  // Pool ids in this stream, writing a pool frame on first use of a value.
+  uint32_t string(std::string_view s);
+  uint32_t stack(std::span<const uint64_t> frames_leaf_first);
+
+  Encoder& encoder() { return enc_; }
+  std::span<const uint8_t> bytes() const { return {buf_.data, buf_.size}; }
+  // Moves the bytes out and starts a new stream, so the next batch is
+  // self-contained.
+  std::vector<uint8_t> take();
+
+  // Built-in events. `ts_ns` is CLOCK_MONOTONIC nanoseconds.
+  void poll_start(uint64_t ts_ns, const PollStart& e);
+  void poll_end(uint64_t ts_ns, const PollEnd& e);
+  void worker_park(uint64_t ts_ns, const WorkerPark& e);
+  void worker_unpark(uint64_t ts_ns, const WorkerUnpark& e);
+  void queue_sample(uint64_t ts_ns, const QueueSample& e);
+  void task_spawn(uint64_t ts_ns, const TaskSpawn& e);
+  void task_terminate(uint64_t ts_ns, const TaskTerminate& e);
+  void wake_event(uint64_t ts_ns, const WakeEvent& e);
+  // `callchain` leaf first.
+  void cpu_sample(uint64_t ts_ns, const CpuSample& e, std::span<const uint64_t> callchain);
+  void task_dump(uint64_t ts_ns, uint64_t task_id, std::span<const uint64_t> callchain);
+  void alloc(uint64_t ts_ns, const Alloc& e, std::span<const uint64_t> callchain);
+  void free(uint64_t ts_ns, const Free& e);
+  void segment_metadata(uint64_t ts_ns,
+                        std::span<const std::pair<std::string, std::string>> entries);
+  void clock_sync(uint64_t ts_ns, const ClockSync& e);
+  void symbol(uint64_t ts_ns, const SymbolTableEntry& e);
+  void span_close(uint64_t ts_ns, const SpanClose& e);
+
+ private:
+  static bool grow(ByteBuffer& b, size_t need);
+
+  std::vector<uint8_t> storage_;
+  ByteBuffer buf_;
+  Encoder enc_;
+  std::unordered_map<std::string, uint16_t> schemas_;
+  std::unordered_map<std::string, uint32_t> strings_;
+  std::unordered_map<std::string, uint32_t> stacks_;  // key: raw LE bytes
+};
+
+}  // namespace dial9::format
