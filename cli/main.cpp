@@ -25,7 +25,22 @@ int main(int argc, char** argv) {
 
   std::map<const CLI::App*, RunFn> runs;
   RunFn dump = add_dump_command(app);
-  runs[app.get_subcommand("dump")] = dump;
+  runs[app.get_subcommand("dump")] = std::move(dump);
+
+  // Name an unknown command plainly (CLI11 would only say one is required).
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string commands;
+    bool known = false;
+    for (const auto& [sub, run] : runs) {
+      known = known || sub->get_name() == argv[1];
+      commands += (commands.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::fprintf(stderr, "dial9: unknown command '%s' (commands: %s; see 'dial9 --help')\n",
+                   argv[1], commands.c_str());
+      return kExitUsage;
+    }
+  }
 
   try {
     app.parse(argc, argv);

@@ -1,6 +1,7 @@
 #include "format/decoder.h"
 
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 
 namespace dial9::format {
@@ -45,8 +46,7 @@ Parse read_varint(const uint8_t*& p, const uint8_t* end, uint64_t& out, std::str
       return Parse::kOk;
     }
   }
-  if (err) *err = "varint longer than 10 bytes";
-  return Parse::kBad;
+  return Parse::kBad;  // unreachable: the tenth byte either ends the varint or is rejected
 }
 
 // Reads a u32-length-prefixed blob.
@@ -343,9 +343,9 @@ bool Decoder::resync() {
     dead_ = false;
     return true;
   }
-  // Keep a possible partial magic at the end for the next chunk.
-  const uint8_t* keep = finished_ || end_ - cur_ < 3 ? end_ : end_ - 3;
-  if (finished_) keep = end_;
+  // Keep up to 3 trailing bytes: they may be the start of a header that the
+  // next chunk completes. At the end of input there is nothing to wait for.
+  const uint8_t* keep = finished_ ? end_ : end_ - std::min<ptrdiff_t>(end_ - cur_, 3);
   stats_.skipped_bytes += static_cast<uint64_t>(keep - cur_);
   cur_ = keep;
   return false;

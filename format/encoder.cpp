@@ -12,6 +12,11 @@ void Encoder::begin_stream() {
 }
 
 uint16_t Encoder::define(const SchemaDef& schema) {
+  // Lengths and counts that do not fit their wire width cannot be encoded:
+  // fail the batch rather than write a frame that decodes as garbage.
+  bool fits = schema.name.size() <= 0xffff && schema.fields.size() <= 0xffff;
+  for (const FieldDef& f : schema.fields) fits = fits && f.name.size() <= 0xffff;
+  if (!fits) ok_ = false;
   uint16_t id = next_type_id_++;
   put_u8(static_cast<uint8_t>(FrameTag::kSchema));
   put_u16(id);
@@ -28,6 +33,9 @@ uint16_t Encoder::define(const SchemaDef& schema) {
 }
 
 void Encoder::annotate(uint16_t type_id, std::span<const Annotation> entries) {
+  bool fits = entries.size() <= 0xffff;
+  for (const Annotation& a : entries) fits = fits && a.key.size() <= 0xffff && a.value.size() <= 0xffffffffu;
+  if (!fits) ok_ = false;
   put_u8(static_cast<uint8_t>(FrameTag::kAnnotations));
   put_varint(type_id);
   put_u16(static_cast<uint16_t>(entries.size()));
@@ -98,11 +106,13 @@ void Encoder::put_varint(uint64_t v) {
 }
 
 void Encoder::put_blob(const void* p, size_t n) {
+  if (n > 0xffffffffu) ok_ = false;
   put_u32(static_cast<uint32_t>(n));
   put_raw(p, n);
 }
 
 void Encoder::put_stack(std::span<const uint64_t> frames) {
+  if (frames.size() > 0xffffffffu / 8) ok_ = false;
   put_u32(static_cast<uint32_t>(frames.size()));
   if (!reserve(frames.size() * 8)) return;
   uint8_t* p = out_->data + out_->size;

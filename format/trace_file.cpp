@@ -255,14 +255,15 @@ Result<ReadSummary> read_from(Source& src, const std::string& name, const EventF
   }
   sink.finish();
   const Decoder& dec = sink.decoder();
-  if (!dec.saw_header()) {
-    if (!sum.container_error.empty()) {
-      return fail("'" + name + "': " + sum.container_error);
-    }
-    if (*kind != Compression::kNone) {
-      return fail("'" + name + "' is " + compression_name(*kind) +
-                  " data but not a dial9 trace (no TRC stream header inside)");
-    }
+  // Nothing decodable and no sign of a cut: this is not a trace. (A file cut
+  // before its first complete frame is a truncated trace, reported below.)
+  if (!dec.saw_header() && !sum.truncated && !dec.truncated()) {
+    std::string why = !sum.container_error.empty()     ? sum.container_error
+                      : !dec.diagnostics().empty() ? dec.diagnostics().front().message
+                                                   : "no TRC stream header inside";
+    if (*kind == Compression::kNone) return fail("'" + name + "' is not a dial9 trace: " + why);
+    return fail("'" + name + "' is " + compression_name(*kind) + " data but not a dial9 trace (" +
+                why + ")");
   }
   sum.stats = dec.stats();
   sum.diagnostics = dec.diagnostics();
@@ -293,12 +294,15 @@ const char* compression_name(Compression c) {
 }
 
 Result<Compression> detect_compression(std::span<const uint8_t> head) {
-  if (head.size() >= 2 && std::memcmp(head.data(), kGzipMagic, 2) == 0) return Compression::kGzip;
-  if (head.size() >= 4 && std::memcmp(head.data(), kZstdMagic, 4) == 0) return Compression::kZstd;
-  // A raw trace starts with a stream header; a shorter file that is a prefix
-  // of one is a truncated trace, which the decoder reports as such.
-  size_t n = std::min<size_t>(head.size(), 4);
-  if (n > 0 && std::memcmp(head.data(), kMagic, n) == 0) return Compression::kNone;
+  // A file shorter than a magic number that matches its start is a cut file
+  // of that kind, which the decompressor or decoder then reports as truncated.
+  auto starts_with = [&](const uint8_t* magic, size_t len) {
+    size_t n = std::min(head.size(), len);
+    return n > 0 && std::memcmp(head.data(), magic, n) == 0;
+  };
+  if (starts_with(kGzipMagic, sizeof kGzipMagic)) return Compression::kGzip;
+  if (starts_with(kZstdMagic, sizeof kZstdMagic)) return Compression::kZstd;
+  if (starts_with(kMagic, sizeof kMagic)) return Compression::kNone;
   return fail("not a dial9 trace: expected a TRC stream (raw, gzip or zstd), found bytes " +
               hex_prefix(head));
 }

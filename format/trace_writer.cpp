@@ -20,6 +20,7 @@ bool TraceWriter::grow(ByteBuffer& b, size_t need) {
 }
 
 void TraceWriter::new_stream() {
+  for (uint16_t& id : builtin_ids_) id = kUndefined;
   schemas_.clear();
   strings_.clear();
   stacks_.clear();
@@ -36,22 +37,27 @@ std::vector<uint8_t> TraceWriter::take() {
   return out;
 }
 
+void TraceWriter::reset() {
+  buf_.size = 0;
+  new_stream();
+}
+
 uint16_t TraceWriter::schema(const SchemaDef& def) {
-  auto [it, inserted] = schemas_.try_emplace(std::string(def.name), 0);
-  if (inserted) it->second = enc_.define(def);
+  auto it = schemas_.find(def.name);
+  if (it == schemas_.end()) it = schemas_.emplace(std::string(def.name), enc_.define(def)).first;
   return it->second;
 }
 
 uint32_t TraceWriter::string(std::string_view s) {
-  auto [it, inserted] = strings_.try_emplace(std::string(s), 0);
-  if (inserted) it->second = enc_.add_string(s);
+  auto it = strings_.find(s);
+  if (it == strings_.end()) it = strings_.emplace(std::string(s), enc_.add_string(s)).first;
   return it->second;
 }
 
 uint32_t TraceWriter::stack(std::span<const uint64_t> frames) {
-  std::string key(reinterpret_cast<const char*>(frames.data()), frames.size() * 8);
-  auto [it, inserted] = stacks_.try_emplace(std::move(key), 0);
-  if (inserted) it->second = enc_.add_stack(frames);
+  std::string_view key(reinterpret_cast<const char*>(frames.data()), frames.size() * 8);
+  auto it = stacks_.find(key);
+  if (it == stacks_.end()) it = stacks_.emplace(std::string(key), enc_.add_stack(frames)).first;
   return it->second;
 }
 

@@ -29,7 +29,11 @@ class TraceWriter {
 
   // The type id of a schema in this stream, writing its frame on first use.
   uint16_t schema(const SchemaDef& def);
-  uint16_t schema(Builtin b) { return schema(builtin_schema(b).def()); }
+  uint16_t schema(Builtin b) {
+    uint16_t& id = builtin_ids_[static_cast<size_t>(b)];
+    if (id == kUndefined) id = schema(builtin_schema(b).def());
+    return id;
+  }
   // Pool ids in this stream, writing a pool frame on first use of a value.
   uint32_t string(std::string_view s);
   uint32_t stack(std::span<const uint64_t> frames_leaf_first);
@@ -39,6 +43,9 @@ class TraceWriter {
   // Moves the bytes out and starts a new stream, so the next batch is
   // self-contained.
   std::vector<uint8_t> take();
+  // Drops the bytes written so far but keeps the memory, and starts a new
+  // stream: for a caller that copied bytes() out (a batch loop).
+  void reset();
 
   // Built-in events. `ts_ns` is CLOCK_MONOTONIC nanoseconds.
   void poll_start(uint64_t ts_ns, const PollStart& e);
@@ -63,12 +70,24 @@ class TraceWriter {
  private:
   static bool grow(ByteBuffer& b, size_t need);
 
+  // Lookups by string_view without building a std::string (C++20
+  // heterogeneous lookup): interning is on the per-event path.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  template <typename V>
+  using Map = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
+  static constexpr uint16_t kUndefined = 0xffff;
+
   std::vector<uint8_t> storage_;
   ByteBuffer buf_;
   Encoder enc_;
-  std::unordered_map<std::string, uint16_t> schemas_;
-  std::unordered_map<std::string, uint32_t> strings_;
-  std::unordered_map<std::string, uint32_t> stacks_;  // key: raw LE bytes
+  Map<uint16_t> schemas_;
+  // Built-in schema ids of this stream, so typed writers skip the name lookup.
+  uint16_t builtin_ids_[static_cast<size_t>(Builtin::kCount)];
+  Map<uint32_t> strings_;
+  Map<uint32_t> stacks_;  // key: the frames' raw bytes
 };
 
 }  // namespace dial9::format

@@ -1,0 +1,77 @@
+// Helpers shared by the unit and integration tests.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "format/decoder.h"
+#include "format/trace_file.h"
+
+namespace dial9::test {
+
+// Catch2 v2 has no SKIP: a test that cannot run prints this marker and
+// returns; ctest's SKIP_REGULAR_EXPRESSION turns it into "Skipped".
+#define DIAL9_SKIP(reason)                                   \
+  do {                                                       \
+    std::printf("DIAL9_SKIP: %s\n", std::string(reason).c_str()); \
+    std::fflush(stdout);                                     \
+    return;                                                  \
+  } while (0)
+
+// ../shared beside the checkout (set by CMake).
+std::string shared_dir();
+// The Tokio recorder's fixture, or nullopt when ../shared is absent.
+std::optional<std::string> tokio_fixture_path();
+// Events per schema name in that fixture, as ../shared/design/FORMAT.md lists
+// them (SpanEnter/SpanExit are counted separately: see kTokioFixtureSpans).
+const std::map<std::string, uint64_t>& tokio_fixture_counts();
+inline constexpr uint64_t kTokioFixtureSpans = 28503;  // enters, and as many exits
+std::vector<uint8_t> read_file_bytes(const std::string& path);
+std::vector<uint8_t> gunzip(std::span<const uint8_t> gz);
+std::vector<uint8_t> gzip(std::span<const uint8_t> raw);
+std::vector<uint8_t> zstd_compress(std::span<const uint8_t> raw, int level = 3);
+
+// Decodes bytes fed in chunks of `chunk` bytes (0 = all at once) and
+// returns each event as its JSON line (without the newline): a canonical,
+// comparable form of everything the decoder produced.
+struct Decoded {
+  std::vector<std::string> events;
+  format::DecoderStats stats;
+  std::vector<format::Diagnostic> diagnostics;
+  bool truncated = false;
+  uint64_t truncated_at = 0;
+};
+Decoded decode(std::span<const uint8_t> bytes, size_t chunk = 0);
+
+// The path of the dial9 binary under test (set by CMake).
+std::string dial9_binary();
+
+struct RunResult {
+  int exit_code = -1;  // or 128+signal
+  std::string out;
+  std::string err;
+};
+// Runs argv (no shell), capturing stdout and stderr.
+RunResult run(const std::vector<std::string>& argv);
+
+// A fresh temporary directory removed at scope exit.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  void write(const std::string& name, std::span<const uint8_t> data) const;
+
+ private:
+  std::string path_;
+};
+
+}  // namespace dial9::test
