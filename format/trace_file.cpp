@@ -77,8 +77,10 @@ class Sink {
  public:
   Sink(const EventFn& fn, const ReadOptions& o, ReadSummary& s)
       : fn_(fn), opts_(o), sum_(s), dec_(o.limits) {}
-  // False when the output cap is exceeded.
+  // False to stop reading: the output cap was exceeded, or enough events
+  // were delivered (ReadOptions::max_events).
   bool push(std::span<const uint8_t> data) {
+    if (done()) return false;
     total_ += data.size();
     if (total_ > opts_.max_decompressed_bytes) {
       sum_.container_error = "decompressed data exceeds the " +
@@ -87,8 +89,9 @@ class Sink {
     }
     dec_.feed(data);
     drain();
-    return true;
+    return !done();
   }
+  bool done() const { return delivered_ >= opts_.max_events; }
   void finish() {
     dec_.finish();
     drain();
@@ -99,13 +102,17 @@ class Sink {
  private:
   void drain() {
     Event ev;
-    while (dec_.next(ev) == Decoder::Step::kEvent) fn_(ev);
+    while (!done() && dec_.next(ev) == Decoder::Step::kEvent) {
+      ++delivered_;
+      fn_(ev);
+    }
   }
   const EventFn& fn_;
   const ReadOptions& opts_;
   ReadSummary& sum_;
   Decoder dec_;
   uint64_t total_ = 0;
+  uint64_t delivered_ = 0;
 };
 
 // Each decompressor returns false to stop (an error is in the summary).
@@ -328,37 +335,21 @@ Result<ReadSummary> read_trace_bytes(std::span<const uint8_t> data, const std::s
 #include <algorithm>
 #include <filesystem>
 
+#include "format/events.h"
+#include "format/segment_files.h"
+
 namespace dial9::format {
 namespace {
 
-bool is_segment_name(std::string_view n) {
-  for (std::string_view suffix : {".bin", ".bin.gz", ".bin.zst", ".bin.active"}) {
-    if (n.size() > suffix.size() && n.substr(n.size() - suffix.size()) == suffix) return true;
-  }
-  return false;
-}
-
-// "<stem>.<N>.bin..." sorts by stem, then N numerically; other names by name.
 struct SegmentKey {
+  uint64_t start;
   std::string stem;
-  uint64_t number;
+  uint64_t index;
   std::string name;
   bool operator<(const SegmentKey& o) const {
-    return std::tie(stem, number, name) < std::tie(o.stem, o.number, o.name);
+    return std::tie(start, stem, index, name) < std::tie(o.start, o.stem, o.index, o.name);
   }
 };
-
-SegmentKey segment_key(const std::string& name) {
-  size_t bin = name.rfind(".bin");
-  size_t dot = bin == std::string::npos || bin == 0 ? std::string::npos : name.rfind('.', bin - 1);
-  if (dot != std::string::npos && dot + 1 < bin) {
-    std::string digits = name.substr(dot + 1, bin - dot - 1);
-    if (digits.size() <= 18 && std::all_of(digits.begin(), digits.end(), ::isdigit)) {
-      return {name.substr(0, dot), std::stoull(digits), name};
-    }
-  }
-  return {name, 0, name};
-}
 
 }  // namespace
 
@@ -375,7 +366,10 @@ Result<std::vector<std::string>> expand_trace_inputs(const std::vector<std::stri
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(in, ec)) {
       std::string name = entry.path().filename().string();
-      if (is_segment_name(name) && entry.is_regular_file(ec)) found.push_back(segment_key(name));
+      auto seg = parse_segment_name(name);
+      if (!seg || !entry.is_regular_file(ec)) continue;
+      uint64_t start = segment_start_realtime(entry.path().string()).value_or(0);
+      found.push_back(SegmentKey{start, seg->stem, seg->index, name});
     }
     if (ec) return fail("cannot list directory '" + in + "': " + ec.message(), ec.value());
     if (found.empty()) {
@@ -385,6 +379,23 @@ Result<std::vector<std::string>> expand_trace_inputs(const std::vector<std::stri
     for (const auto& k : found) out.push_back((std::filesystem::path(in) / k.name).string());
   }
   return out;
+}
+
+}  // namespace dial9::format
+
+namespace dial9::format {
+
+std::optional<uint64_t> segment_start_realtime(const std::string& path) {
+  std::optional<uint64_t> start;
+  ReadOptions o;
+  o.max_events = 8;  // the clock anchor is the first event of a segment
+  (void)read_trace_file(
+      path,
+      [&](const Event& e) {
+        if (!start && e.builtin() == Builtin::kClockSync) start = as_clock_sync(e).realtime_ns;
+      },
+      o);
+  return start;
 }
 
 }  // namespace dial9::format

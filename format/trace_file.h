@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct ReadOptions {
   // guard; the 16 GiB default is far above any segment dial9 writes).
   uint64_t max_decompressed_bytes = uint64_t{16} << 30;
   DecoderLimits limits;
+  // Stop after delivering this many events (peeking at a file's start; the
+  // summary's truncation fields then mean nothing).
+  uint64_t max_events = UINT64_MAX;
 };
 
 struct ReadSummary {
@@ -63,9 +67,14 @@ Result<ReadSummary> read_trace_bytes(std::span<const uint8_t> data, const std::s
 namespace dial9::format {
 
 // Expands command-line inputs: a file stays as it is; a directory becomes its
-// trace segments (`*.bin`, `*.bin.gz`, `*.bin.zst`, `*.bin.active`) in
-// segment order (stem, then segment number). A directory without segments,
-// or a path that does not exist, is an error naming it.
+// trace segments (`<stem>.<N>.bin`, `.bin.gz`, `.bin.zst`, `.bin.active`)
+// ordered by their recorded start time (then stem and N), so segments of
+// several runs interleave correctly. A directory without segments, or a path
+// that does not exist, is an error naming it.
 Result<std::vector<std::string>> expand_trace_inputs(const std::vector<std::string>& inputs);
+
+// The wall-clock start of a segment file: the realtime_ns of its first
+// ClockSyncEvent, or nullopt when it has none among its first events.
+std::optional<uint64_t> segment_start_realtime(const std::string& path);
 
 }  // namespace dial9::format

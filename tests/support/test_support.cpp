@@ -13,6 +13,7 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "format/trace_writer.h"
 #include "report/event_text.h"
 
 extern char** environ;
@@ -117,6 +118,31 @@ Decoded decode(std::span<const uint8_t> bytes, size_t chunk) {
   d.truncated = dec.truncated();
   d.truncated_at = dec.truncated_at();
   return d;
+}
+
+std::vector<uint8_t> make_sample_batch(uint64_t ts_ns, int events, uint64_t seed, uint64_t* last_ts) {
+  format::TraceWriter w;
+  uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+  auto next = [&] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  uint64_t ts = ts_ns;
+  for (int i = 0; i < events; ++i) {
+    uint64_t frames[16];
+    size_t depth = 10 + next() % 6;
+    for (size_t f = 0; f < depth; ++f) frames[f] = 0x400000 + (next() % 4096) * 0x40 + f * 0x100000;
+    format::CpuSample s;
+    s.tid = static_cast<uint32_t>(1000 + next() % 8);
+    s.thread_name = "worker";
+    s.cpu = next() % 2;
+    ts = ts_ns + static_cast<uint64_t>(i) * 1000000;
+    w.cpu_sample(ts, s, {frames, depth});
+  }
+  if (last_ts) *last_ts = ts;
+  return w.take();
 }
 
 std::string dial9_binary() { return DIAL9_BINARY; }

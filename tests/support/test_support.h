@@ -48,6 +48,13 @@ struct Decoded {
 };
 Decoded decode(std::span<const uint8_t> bytes, size_t chunk = 0);
 
+// One self-contained TRC stream of `events` CpuSampleEvents starting at
+// `ts_ns`, 1 ms apart, with stacks drawn at random from `seed` (about 20
+// bytes a sample after zstd: less compressible than real profiles, so tests
+// fill segments quickly). Returns the last timestamp in *last_ts.
+std::vector<uint8_t> make_sample_batch(uint64_t ts_ns, int events, uint64_t seed,
+                                       uint64_t* last_ts = nullptr);
+
 // The path of the dial9 binary under test (set by CMake).
 std::string dial9_binary();
 

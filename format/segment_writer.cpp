@@ -1,0 +1,497 @@
+#include "format/segment_writer.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "base/dir.h"
+#include "base/io.h"
+#include "format/frame_codec.h"
+#include "format/segment_files.h"
+#include "format/trace_writer.h"
+
+extern char** environ;
+
+namespace dial9::format {
+namespace {
+
+uint64_t clock_ns(clockid_t id) {
+  timespec ts{};
+  clock_gettime(id, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+// One flushed piece of the trace: whole batches, compressed as one frame.
+struct Chunk {
+  std::vector<uint8_t> bytes;
+  uint64_t first_ts = 0;
+  uint64_t last_ts = 0;
+  uint64_t batches = 0;
+  bool new_segment = false;  // time rotation: seal the current segment first
+};
+
+}  // namespace
+
+struct SegmentWriter::Impl {
+  SegmentOptions opt;
+  Dir dir;
+  FrameCompressor comp;
+  uint64_t mono_to_real = 0;  // realtime - monotonic, at open
+
+  // Recording thread only.
+  Chunk cur;
+  uint64_t next_boundary_mono = 0;
+  bool closed = false;
+  Result<void> close_result;
+
+  // Shared with the background thread.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Chunk> queue;
+  bool stopping = false;
+  bool logged_drop = false;
+  std::atomic<bool> stopped_writing{false};  // set once `failed`: drop without queueing
+  mutable std::mutex stats_mu;
+  SegmentStats st;
+
+  // Background thread only (and open(), before it starts).
+  std::thread thread;
+  UniqueFd active;
+  std::string active_name;
+  uint64_t active_index = 0;
+  uint64_t active_size = 0;
+  uint64_t active_header = 0;
+  uint64_t active_start_real = 0;
+  uint64_t next_index = 0;
+  std::vector<SegmentRecord> sealed;  // this stem's sealed segments, for retention
+  std::vector<uint8_t> frame;
+  bool failed = false;
+  Error error;
+  std::vector<std::pair<pid_t, std::string>> children;  // running on-seal commands
+
+  Impl(SegmentOptions o, Dir d, FrameCompressor c)
+      : opt(std::move(o)), dir(std::move(d)), comp(std::move(c)) {}
+
+  void log(const std::string& line) {
+    if (opt.log) {
+      opt.log(line);
+    } else {
+      std::fprintf(stderr, "dial9: %s\n", line.c_str());
+    }
+  }
+  template <typename F>
+  void count(F f) {
+    std::lock_guard<std::mutex> lk(stats_mu);
+    f(st);
+  }
+
+  // ---- recording side ----
+  void hand_over() {
+    if (cur.batches == 0) return;
+    bool dropped = false;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      if (stopped_writing || queue.size() >= opt.queue_chunks) {
+        dropped = true;
+      } else {
+        queue.push_back(std::move(cur));
+      }
+    }
+    if (dropped) {
+      count([&](SegmentStats& s) {
+        s.dropped_batches += cur.batches;
+        s.dropped_bytes += cur.bytes.size();
+      });
+      if (!logged_drop && !stopped_writing) {
+        logged_drop = true;
+        log("the segment writer is behind (slow disk?): dropping trace data; the drops are counted");
+      }
+    } else {
+      cv.notify_one();
+    }
+    cur = Chunk{};
+    cur.bytes.reserve(opt.chunk_bytes + opt.chunk_bytes / 4);
+  }
+
+  // ---- background side ----
+  std::string sealed_name(uint64_t index, Compression c) const {
+    return opt.stem + "." + std::to_string(index) + sealed_suffix(c);
+  }
+
+  // Records the first failure, logs it once, and stops all further writing.
+  void fail(Error e) {
+    if (failed) return;
+    failed = true;
+    stopped_writing = true;
+    error = e;
+    log(e.message() + "; recording stops writing (dropped data is counted), sealed segments are untouched");
+  }
+
+  bool write_frame(std::span<const uint8_t> data) {
+    auto r = write_all(active.get(), data);
+    if (!r) {
+      int e = r.error().errno_value();
+      fail(Error("cannot write '" + dir.path_of(active_name) + "': " + std::strerror(e), e));
+      salvage_active();
+      return false;
+    }
+    active_size += data.size();
+    count([&](SegmentStats& s) { s.bytes_written += data.size(); });
+    return true;
+  }
+
+  bool start_segment() {
+    uint64_t index = next_index++;
+    std::string name = opt.stem + "." + std::to_string(index) + ".bin.active";
+    auto fd = dir.create_exclusive(name);
+    if (!fd) {
+      fail(fd.error());
+      return false;
+    }
+    active = std::move(*fd);
+    active_name = name;
+    active_index = index;
+    active_size = 0;
+    // The segment's own header stream: the clock anchor and the metadata,
+    // so this file can be read without any other.
+    uint64_t mono = clock_ns(CLOCK_MONOTONIC);
+    uint64_t real = clock_ns(CLOCK_REALTIME);
+    active_start_real = real;
+    TraceWriter w;
+    w.clock_sync(mono, ClockSync{real});
+    auto meta = opt.metadata;
+    meta.emplace_back("segment", std::to_string(index));
+    meta.emplace_back("stem", opt.stem);
+    w.segment_metadata(mono, meta);
+    std::vector<uint8_t> header;  // not `frame`: it may hold the chunk to write next
+    if (auto r = comp.compress(w.bytes(), header); !r) {
+      fail(r.error());
+      return false;
+    }
+    if (!write_frame(header)) return false;
+    active_header = active_size;
+    return true;
+  }
+
+  // Seals the active segment: fsync, rename without replacing, fsync of the
+  // directory; then on-seal and retention.
+  void seal() {
+    if (!active) return;
+    auto synced = sync_fd(active.get());
+    active.reset();
+    if (!synced) {
+      fail(Error("cannot sync '" + dir.path_of(active_name) + "': " + synced.error().message(),
+                 synced.error().errno_value()));
+      return;  // left as .active: the next run recovers it
+    }
+    std::string final_name = sealed_name(active_index, comp.compression());
+    if (auto r = dir.rename_noreplace(active_name, final_name); !r) {
+      fail(r.error());
+      return;
+    }
+    (void)dir.sync();
+    sealed.push_back(SegmentRecord{final_name, active_size, active_start_real, active_index});
+    count([](SegmentStats& s) { s.segments_sealed++; });
+    run_on_seal(final_name);
+    apply_retention();
+  }
+
+  // After a write error: cut the active segment back to its last complete
+  // frame and seal it, so everything written so far stays readable.
+  void salvage_active() {
+    if (!active) return;
+    if (active_size == 0 || ::ftruncate(active.get(), static_cast<off_t>(active_size)) != 0) {
+      active.reset();
+      if (active_size == 0) (void)dir.remove(active_name);
+      return;
+    }
+    bool was_failed = failed;
+    failed = false;  // let seal() run; it reports its own errors
+    seal();
+    failed = failed || was_failed;
+  }
+
+  void apply_retention() {
+    for (size_t i : segments_to_delete(sealed, active ? active_size : 0, opt.max_total_size)) {
+      auto r = dir.remove(sealed[i].name);
+      if (!r && r.error().errno_value() != ENOENT) log(r.error().message());
+      sealed[i].size = 0;
+      sealed[i].name.clear();
+      count([](SegmentStats& s) { s.segments_deleted++; });
+    }
+    std::erase_if(sealed, [](const SegmentRecord& s) { return s.name.empty(); });
+  }
+
+  void run_on_seal(const std::string& name) {
+    if (opt.on_seal.empty()) return;
+    std::string path = dir.path_of(name);
+    std::string cmd = opt.on_seal;
+    std::string quoted = shell_quote(path);
+    if (cmd.find("{}") == std::string::npos) {
+      cmd += " " + quoted;
+    } else {
+      for (size_t p = cmd.find("{}"); p != std::string::npos; p = cmd.find("{}", p + quoted.size())) {
+        cmd.replace(p, 2, quoted);
+      }
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    const char* argv[] = {"sh", "-c", cmd.c_str(), nullptr};
+    pid_t pid;
+    int rc = posix_spawn(&pid, "/bin/sh", &fa, nullptr, const_cast<char* const*>(argv), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+      log("cannot run the on-seal command for '" + path + "': " + std::strerror(rc));
+      count([](SegmentStats& s) { s.on_seal_failures++; });
+      return;
+    }
+    children.emplace_back(pid, path);
+  }
+
+  void reap(bool wait_all) {
+    for (auto it = children.begin(); it != children.end();) {
+      int status = 0;
+      pid_t r;
+      do {
+        r = ::waitpid(it->first, &status, wait_all ? 0 : WNOHANG);
+      } while (r < 0 && errno == EINTR);
+      if (r == 0) {
+        ++it;
+        continue;
+      }
+      bool ok = r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      if (!ok) {
+        std::string why = r < 0                 ? std::strerror(errno)
+                          : WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                                              : "killed by signal " + std::to_string(WTERMSIG(status));
+        log("the on-seal command for '" + it->second + "' failed (" + why + ")");
+        count([](SegmentStats& s) { s.on_seal_failures++; });
+      }
+      it = children.erase(it);
+    }
+  }
+
+  void drop(const Chunk& c) {
+    count([&](SegmentStats& s) {
+      s.dropped_batches += c.batches;
+      s.dropped_bytes += c.bytes.size();
+    });
+  }
+
+  void process(Chunk& c) {
+    if (!failed && c.new_segment && active && active_size > active_header) seal();
+    if (!failed) {
+      if (auto r = comp.compress(c.bytes, frame); !r) fail(r.error());
+    }
+    if (!failed && !active) start_segment();
+    // Rotate before a segment would outgrow its limit, never after.
+    if (!failed && active_size + frame.size() > opt.max_file_size && active_size > active_header) {
+      seal();
+      if (!failed) start_segment();
+    }
+    if (failed || !write_frame(frame)) drop(c);
+  }
+
+  void run() {
+    for (;;) {
+      Chunk c;
+      bool have = false;
+      {
+        std::unique_lock<std::mutex> lk(mu);
+        cv.wait_for(lk, std::chrono::milliseconds(200), [&] { return stopping || !queue.empty(); });
+        if (!queue.empty()) {
+          c = std::move(queue.front());
+          queue.pop_front();
+          have = true;
+        } else if (stopping) {
+          break;
+        }
+      }
+      if (have) process(c);
+      reap(false);
+      double cpu = static_cast<double>(clock_ns(CLOCK_THREAD_CPUTIME_ID)) / 1e9;
+      count([&](SegmentStats& s) { s.background_cpu_s = cpu; });
+    }
+    if (!failed) seal();
+    reap(true);
+    double cpu = static_cast<double>(clock_ns(CLOCK_THREAD_CPUTIME_ID)) / 1e9;
+    count([&](SegmentStats& s) { s.background_cpu_s = cpu; });
+  }
+
+  // ---- open ----
+  // A `.active` left by a crashed run: keep its complete frames, mark it
+  // recovered in a metadata stream of its own, and seal it.
+  void recover(const std::string& name, uint64_t index) {
+    auto fd = dir.open_file(name, true);
+    if (!fd) {
+      log("cannot recover: " + fd.error().message());
+      return;
+    }
+    std::vector<uint8_t> data;
+    auto size = file_size(fd->get());
+    if (size) {
+      data.resize(*size);
+      auto n = read_full(fd->get(), data);
+      data.resize(n ? *n : 0);
+    }
+    auto kind = detect_compression(data);
+    uint64_t keep = kind ? complete_prefix(*kind, data) : 0;
+    if (keep == 0) {
+      (void)dir.remove(name);
+      log("removed '" + dir.path_of(name) + "' left by an earlier run: it holds no complete frame");
+      return;
+    }
+    auto c = FrameCompressor::create(*kind, 3);
+    TraceWriter w;
+    std::vector<std::pair<std::string, std::string>> meta = {
+        {"recovered", "true"}, {"recovered_discarded_bytes", std::to_string(data.size() - keep)}};
+    w.segment_metadata(clock_ns(CLOCK_MONOTONIC), meta);
+    std::vector<uint8_t> tail;
+    if (!c || !c->compress(w.bytes(), tail) ||
+        ::ftruncate(fd->get(), static_cast<off_t>(keep)) != 0 ||
+        ::lseek(fd->get(), 0, SEEK_END) < 0 || !write_all(fd->get(), tail) || !sync_fd(fd->get())) {
+      log("cannot recover '" + dir.path_of(name) + "': " + std::strerror(errno) + "; left as it is");
+      return;
+    }
+    std::string final_name = sealed_name(index, *kind);
+    if (auto r = dir.rename_noreplace(name, final_name); !r) {
+      log("cannot recover: " + r.error().message());
+      return;
+    }
+    (void)dir.sync();
+    log("recovered '" + dir.path_of(name) + "' left by an earlier run as '" + final_name + "' (" +
+        std::to_string(data.size() - keep) + " bytes of an unfinished frame discarded)");
+    count([](SegmentStats& s) {
+      s.segments_recovered++;
+      s.segments_sealed++;
+    });
+  }
+
+  Result<void> scan_existing() {
+    auto entries = dir.list();
+    if (!entries) return dial9::fail(entries.error());
+    std::vector<std::pair<std::string, uint64_t>> actives;
+    for (const auto& e : *entries) {
+      auto n = parse_segment_name(e.name);
+      if (!n || n->stem != opt.stem || !e.regular) continue;
+      next_index = std::max(next_index, n->index + 1);
+      if (n->active) actives.emplace_back(e.name, n->index);
+    }
+    for (const auto& [name, index] : actives) recover(name, index);
+    // Index the sealed segments (recovered ones included) for retention.
+    auto after = dir.list();
+    if (!after) return dial9::fail(after.error());
+    for (const auto& e : *after) {
+      auto n = parse_segment_name(e.name);
+      if (!n || n->stem != opt.stem || n->active || !e.regular) continue;
+      uint64_t start = segment_start_realtime(dir.path_of(e.name)).value_or(0);
+      sealed.push_back(SegmentRecord{e.name, e.size, start, n->index});
+    }
+    apply_retention();
+    return {};
+  }
+};
+
+SegmentWriter::SegmentWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SegmentWriter::~SegmentWriter() { (void)close(); }
+
+Result<std::unique_ptr<SegmentWriter>> SegmentWriter::open(SegmentOptions o) {
+  if (o.stem.empty() || o.stem.find('/') != std::string::npos) {
+    return fail("the segment name stem '" + o.stem + "' must be non-empty and contain no '/'");
+  }
+  if (o.max_total_size != 0 && o.max_file_size > o.max_total_size) {
+    return fail("max_file_size (" + std::to_string(o.max_file_size) +
+                " bytes) must not exceed max_total_size (" + std::to_string(o.max_total_size) +
+                " bytes)");
+  }
+  if (o.max_file_size < 4096) return fail("max_file_size must be at least 4096 bytes");
+  o.chunk_bytes = std::clamp<uint64_t>(o.chunk_bytes, 1024, o.max_file_size / 4);
+  if (o.queue_chunks == 0) o.queue_chunks = 1;
+  auto dir = Dir::open_or_create(o.dir);
+  if (!dir) return fail(dir.error());
+  auto comp = FrameCompressor::create(o.compression, o.level);
+  if (!comp) return fail(comp.error());
+  auto impl = std::make_unique<Impl>(std::move(o), std::move(*dir), std::move(*comp));
+  impl->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+  impl->cur.bytes.reserve(impl->opt.chunk_bytes + impl->opt.chunk_bytes / 4);
+  if (auto r = impl->scan_existing(); !r) return fail(r.error());
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->run(); });
+  return std::unique_ptr<SegmentWriter>(new SegmentWriter(std::move(impl)));
+}
+
+void SegmentWriter::append(std::span<const uint8_t> stream, uint64_t first_ts, uint64_t last_ts) {
+  Impl& m = *impl_;
+  if (m.closed) return;
+  if (m.opt.rotation_period_ns != 0 && first_ts >= m.next_boundary_mono) {
+    // Cut the trace at the wall-clock boundary: what follows goes to a new
+    // segment, so segments do not overlap and line up with the period.
+    bool had_boundary = m.next_boundary_mono != 0;
+    m.hand_over();
+    m.cur.new_segment = had_boundary;
+    m.next_boundary_mono =
+        next_period_boundary(first_ts + m.mono_to_real, m.opt.rotation_period_ns) - m.mono_to_real;
+  }
+  if (m.cur.batches == 0) m.cur.first_ts = first_ts;
+  m.cur.bytes.insert(m.cur.bytes.end(), stream.begin(), stream.end());
+  m.cur.last_ts = std::max(m.cur.last_ts, last_ts);
+  m.cur.batches++;
+  m.count([&](SegmentStats& s) {
+    s.batches++;
+    s.bytes_in += stream.size();
+  });
+  if (m.cur.bytes.size() >= m.opt.chunk_bytes || last_ts - m.cur.first_ts >= m.opt.flush_interval_ns) {
+    m.hand_over();
+  }
+}
+
+void SegmentWriter::flush() {
+  if (!impl_->closed) impl_->hand_over();
+}
+
+Result<void> SegmentWriter::close() {
+  Impl& m = *impl_;
+  if (m.closed) return m.close_result;
+  m.hand_over();
+  {
+    std::lock_guard<std::mutex> lk(m.mu);
+    m.stopping = true;
+  }
+  m.cv.notify_one();
+  if (m.thread.joinable()) m.thread.join();
+  m.closed = true;
+  if (m.failed) m.close_result = fail(m.error);
+  return m.close_result;
+}
+
+SegmentStats SegmentWriter::stats() const {
+  std::lock_guard<std::mutex> lk(impl_->stats_mu);
+  return impl_->st;
+}
+
+}  // namespace dial9::format
