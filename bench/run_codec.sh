@@ -25,14 +25,7 @@ done
 fixture=$(realpath "$fixture")
 
 # Progress goes to stderr so that `--json` output on stdout stays clean.
-echo "building bench_codec (Release, -O2) in $build" >&2
-mkdir -p "$build"
-cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" \
-  -DDIAL9_BUILD_TESTS=OFF -DDIAL9_BUILD_BENCH=ON -DDIAL9_FUZZ=OFF -DDIAL9_SANITIZE= \
-  -DDIAL9_BENCH_FIXTURE="$fixture" >"$build/cmake.log" 2>&1 ||
-  { cat "$build/cmake.log" >&2; exit 1; }
-ninja -C "$build" bench_codec >&2
+"$here/build.sh" bench_codec
 
 zst=$build/fixture.trc.zst
 if [[ ! -s $zst || $fixture -nt $zst ]]; then

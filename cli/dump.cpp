@@ -72,7 +72,8 @@ int run_dump(const DumpOptions& opt) {
   const bool json = opt.format == "jsonl";
   Output out;
   int status = kExitOk;
-  for (const std::string& file : *files) {
+  for (const format::TraceInput& input : *files) {
+    const std::string& file = input.path;
     uint64_t printed = 0;
     auto sum = format::read_trace_file(file, [&](const format::Event& e) {
       if (!out.ok() || !wanted(opt.events, e.name())) return;
@@ -88,8 +89,14 @@ int run_dump(const DumpOptions& opt) {
     if (out.closed()) return kExitOk;
     if (!out.ok()) return kExitRuntimeError;
     if (!sum) {
-      std::fprintf(stderr, "dial9 dump: %s\n", sum.error().message().c_str());
-      status = kExitRuntimeError;
+      // A damaged segment among many is skipped; a file the user named is
+      // an error.
+      if (input.from_directory) {
+        std::fprintf(stderr, "dial9 dump: warning: skipping segment %s\n", sum.error().message().c_str());
+      } else {
+        std::fprintf(stderr, "dial9 dump: %s\n", sum.error().message().c_str());
+        status = kExitRuntimeError;
+      }
       continue;
     }
     for (const auto& d : sum->diagnostics) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +61,9 @@ struct SegmentWriter::Impl {
   Dir dir;
   FrameCompressor comp;
   uint64_t mono_to_real = 0;  // realtime - monotonic, at open
+  // What every segment says about where it was written (before the caller's
+  // own metadata, which may add to it).
+  std::vector<std::pair<std::string, std::string>> host_metadata;
 
   // Recording thread only.
   Chunk cur;
@@ -182,7 +186,8 @@ struct SegmentWriter::Impl {
     active_start_real = real;
     TraceWriter w;
     w.clock_sync(mono, ClockSync{real});
-    auto meta = opt.metadata;
+    auto meta = host_metadata;
+    meta.insert(meta.end(), opt.metadata.begin(), opt.metadata.end());
     meta.emplace_back("segment", std::to_string(index));
     meta.emplace_back("stem", opt.stem);
     w.segment_metadata(mono, meta);
@@ -438,6 +443,14 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::open(SegmentOptions o) {
   if (!comp) return fail(comp.error());
   auto impl = std::make_unique<Impl>(std::move(o), std::move(*dir), std::move(*comp));
   impl->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+  struct utsname u {};
+  if (::uname(&u) == 0) {
+    impl->host_metadata = {{"host", u.nodename},
+                           {"kernel", std::string(u.sysname) + " " + u.release + " " + u.machine}};
+  }
+  impl->host_metadata.emplace_back("dial9_version", DIAL9_VERSION);
+  impl->host_metadata.emplace_back("writer_pid", std::to_string(::getpid()));
+  impl->host_metadata.emplace_back("compression", compression_name(impl->opt.compression));
   impl->cur.bytes.reserve(impl->opt.chunk_bytes + impl->opt.chunk_bytes / 4);
   if (auto r = impl->scan_existing(); !r) return fail(r.error());
   Impl* raw = impl.get();
@@ -448,6 +461,16 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::open(SegmentOptions o) {
 void SegmentWriter::append(std::span<const uint8_t> stream, uint64_t first_ts, uint64_t last_ts) {
   Impl& m = *impl_;
   if (m.closed) return;
+  // Each batch must be a self-contained stream (FORMAT.md R1), or it would
+  // be decoded with the previous batch's schemas and pools.
+  if (stream.size() < kHeaderSize || std::memcmp(stream.data(), kMagic, sizeof kMagic) != 0) {
+    m.count([&](SegmentStats& s) {
+      s.dropped_batches++;
+      s.dropped_bytes += stream.size();
+    });
+    m.log("a batch that is not a self-contained TRC stream was dropped (a bug in its producer)");
+    return;
+  }
   if (m.opt.rotation_period_ns != 0 && first_ts >= m.next_boundary_mono) {
     // Cut the trace at the wall-clock boundary: what follows goes to a new
     // segment, so segments do not overlap and line up with the period.

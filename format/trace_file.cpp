@@ -353,13 +353,13 @@ struct SegmentKey {
 
 }  // namespace
 
-Result<std::vector<std::string>> expand_trace_inputs(const std::vector<std::string>& inputs) {
-  std::vector<std::string> out;
+Result<std::vector<TraceInput>> expand_trace_inputs(const std::vector<std::string>& inputs) {
+  std::vector<TraceInput> out;
   for (const std::string& in : inputs) {
     struct stat st {};
     if (::stat(in.c_str(), &st) != 0) return fail(Error::from_errno("cannot open '" + in + "'"));
     if (!S_ISDIR(st.st_mode)) {
-      out.push_back(in);
+      out.push_back(TraceInput{in, false});
       continue;
     }
     std::vector<SegmentKey> found;
@@ -376,7 +376,7 @@ Result<std::vector<std::string>> expand_trace_inputs(const std::vector<std::stri
       return fail("'" + in + "' holds no trace segments (*.bin, *.bin.gz, *.bin.zst, *.bin.active)");
     }
     std::sort(found.begin(), found.end());
-    for (const auto& k : found) out.push_back((std::filesystem::path(in) / k.name).string());
+    for (const auto& k : found) out.push_back(TraceInput{(std::filesystem::path(in) / k.name).string(), true});
   }
   return out;
 }

@@ -71,7 +71,13 @@ namespace dial9::format {
 // ordered by their recorded start time (then stem and N), so segments of
 // several runs interleave correctly. A directory without segments, or a path
 // that does not exist, is an error naming it.
-Result<std::vector<std::string>> expand_trace_inputs(const std::vector<std::string>& inputs);
+struct TraceInput {
+  std::string path;
+  // Found in a directory (rather than named): a reader skips it with a
+  // warning when it is not a readable trace, instead of failing.
+  bool from_directory = false;
+};
+Result<std::vector<TraceInput>> expand_trace_inputs(const std::vector<std::string>& inputs);
 
 // The wall-clock start of a segment file: the realtime_ns of its first
 // ClockSyncEvent, or nullopt when it has none among its first events.

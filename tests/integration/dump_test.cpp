@@ -162,3 +162,42 @@ TEST_CASE("the README demo trace in tests/data dumps cleanly") {
   CHECK(lines_of(r.out).size() > 100);
   CHECK_THAT(r.out, Catch::Contains("CpuSampleEvent"));
 }
+
+namespace {
+
+// A one-stream segment whose clock anchor says it started at `realtime_ns`.
+std::vector<uint8_t> segment_starting_at(uint64_t realtime_ns, uint64_t task) {
+  format::TraceWriter w;
+  w.clock_sync(1000, format::ClockSync{realtime_ns});
+  w.task_terminate(2000, format::TaskTerminate{task});
+  return w.take();
+}
+
+}  // namespace
+
+TEST_CASE("dump of a directory: ordered by recorded start time, damaged segments skipped") {
+  test::TempDir dir;
+  // Names sort the other way round from the start times.
+  dir.write("a.1.bin", segment_starting_at(3'000'000'000, 3));
+  dir.write("b.1.bin", segment_starting_at(1'000'000'000, 1));
+  dir.write("a.2.bin.zst", test::zstd_compress(segment_starting_at(2'000'000'000, 2)));
+  // A crashed writer's unfinished segment: read as a truncated one.
+  auto cut = segment_starting_at(4'000'000'000, 4);
+  format::TraceWriter more;
+  more.task_terminate(3000, format::TaskTerminate{5});
+  cut.insert(cut.end(), more.bytes().begin(), more.bytes().end() - 2);
+  dir.write("a.3.bin.active", cut);
+  // Garbage under a segment's name.
+  std::string junk = "this is not a trace";
+  dir.write("a.9.bin.zst", std::vector<uint8_t>(junk.begin(), junk.end()));
+  auto r = run({test::dial9_binary(), "dump", "--format", "jsonl", "-e", "TaskTerminate", dir.path()});
+  CHECK(r.exit_code == 0);
+  std::vector<uint64_t> order;
+  for (const auto& l : lines_of(r.out)) order.push_back(nlohmann::json::parse(l)["task_id"]);
+  CHECK(order == std::vector<uint64_t>{1, 2, 3, 4});
+  CHECK_THAT(r.err, Catch::Contains("warning: skipping segment '" + dir.file("a.9.bin.zst") + "'"));
+  CHECK_THAT(r.err, Catch::Contains("a.3.bin.active is truncated"));
+  // Named explicitly, the same junk file is an error.
+  auto named = run({test::dial9_binary(), "dump", dir.file("a.9.bin.zst")});
+  CHECK(named.exit_code == 1);
+}

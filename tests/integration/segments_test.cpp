@@ -185,6 +185,9 @@ TEST_CASE("segments are self-contained, standard files with the metadata, modes 
       REQUIRE(f.ok);
       CHECK(f.meta["service"] == "unit-test");
       CHECK(f.meta.count("segment") == 1);
+      for (const char* key : {"host", "kernel", "dial9_version", "writer_pid", "compression"}) {
+        CHECK(!f.meta[key].empty());
+      }
       events += f.events - 2;
       // The stock tools expand it to a valid TRC stream.
       std::vector<std::string> tool;
@@ -269,6 +272,25 @@ TEST_CASE("retention counts the segments of an earlier run") {
   CHECK(fs::exists(first.sealed.back()) == (second.sealed.size() > 1));
   auto n = parse_segment_name(fs::path(second.sealed.back()).filename().string());
   CHECK(n->index >= first.sealed.size());
+}
+
+TEST_CASE("a batch that is not a self-contained stream is dropped, not written") {
+  test::TempDir tmp;
+  SegmentOptions o = small_options(tmp.path());
+  std::vector<std::string> logs;
+  o.log = [&](const std::string& l) { logs.push_back(l); };
+  auto w = SegmentWriter::open(o);
+  REQUIRE(w);
+  auto good = test::make_sample_batch(mono_now(), 3, 1);
+  std::vector<uint8_t> headless(good.begin() + 5, good.end());
+  (*w)->append(headless, 1, 2);
+  (*w)->append(good, 1, 2);
+  REQUIRE((*w)->close());
+  CHECK((*w)->stats().dropped_batches == 1);
+  CHECK(logs.size() == 1);
+  auto s = list_segments(tmp.path(), "t");
+  REQUIRE(s.sealed.size() == 1);
+  CHECK(check_file(s.sealed[0]).events == 5);  // header stream + the good batch
 }
 
 TEST_CASE("a planted symlink at the next segment path is not followed") {
