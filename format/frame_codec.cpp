@@ -3,6 +3,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
+
 #include "format/decoder.h"
 
 namespace dial9::format {
@@ -82,7 +84,13 @@ uint64_t complete_prefix(Compression c, std::span<const uint8_t> data) {
       Event e;
       while (d.next(e) == Decoder::Step::kEvent) {
       }
-      return d.truncated() ? d.truncated_at() : d.stats().bytes;
+      uint64_t keep = d.truncated() ? d.truncated_at() : d.stats().bytes;
+      // Nothing after a damaged frame is kept (a crash can leave a zeroed
+      // tail, which the decoder would otherwise skip over).
+      for (const Diagnostic& g : d.diagnostics()) {
+        if (g.kind == Diagnostic::Kind::kCorrupt) keep = std::min(keep, g.offset);
+      }
+      return keep;
     }
     case Compression::kZstd: {
       uint64_t off = 0;

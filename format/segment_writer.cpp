@@ -1,7 +1,9 @@
 #include "format/segment_writer.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -99,7 +101,10 @@ struct SegmentWriter::Impl {
   Impl(SegmentOptions o, Dir d, FrameCompressor c)
       : opt(std::move(o)), dir(std::move(d)), comp(std::move(c)) {}
 
+  // Both threads log; the callback is called under a lock, one line at a time.
+  std::mutex log_mu;
   void log(const std::string& line) {
+    std::lock_guard<std::mutex> lk(log_mu);
     if (opt.log) {
       opt.log(line);
     } else {
@@ -113,12 +118,15 @@ struct SegmentWriter::Impl {
   }
 
   // ---- recording side ----
-  void hand_over() {
+  // `closing`: nothing is capturing any more, so a full queue is waited out
+  // (by queueing past the limit) rather than dropping the last chunk.
+  void hand_over(bool closing = false) {
     if (cur.batches == 0) return;
     bool dropped = false;
+    bool rotate = cur.new_segment;
     {
       std::lock_guard<std::mutex> lk(mu);
-      if (stopped_writing || queue.size() >= opt.queue_chunks) {
+      if (stopped_writing || (!closing && queue.size() >= opt.queue_chunks)) {
         dropped = true;
       } else {
         queue.push_back(std::move(cur));
@@ -138,6 +146,8 @@ struct SegmentWriter::Impl {
     }
     cur = Chunk{};
     cur.bytes.reserve(opt.chunk_bytes + opt.chunk_bytes / 4);
+    // A dropped chunk must not take a time rotation with it.
+    if (dropped) cur.new_segment = rotate;
   }
 
   // ---- background side ----
@@ -168,13 +178,26 @@ struct SegmentWriter::Impl {
   }
 
   bool start_segment() {
-    uint64_t index = next_index++;
-    std::string name = opt.stem + "." + std::to_string(index) + ".bin.active";
-    auto fd = dir.create_exclusive(name);
+    // A name already taken (another writer of the stem, or a file or
+    // symlink someone planted) is skipped, never followed or overwritten.
+    Result<UniqueFd> fd = dial9::fail("no segment name was free");
+    uint64_t index = 0;
+    std::string name;
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      index = next_index++;
+      name = opt.stem + "." + std::to_string(index) + ".bin.active";
+      fd = dir.create_exclusive(name);
+      if (fd || fd.error().errno_value() != EEXIST) break;
+      log(fd.error().message().substr(0, fd.error().message().find(';')) +
+          "; skipped (not followed, not overwritten)");
+    }
     if (!fd) {
       fail(fd.error());
       return false;
     }
+    // Held until the segment is sealed: a second writer of the same stem
+    // sees it and does not "recover" a live segment.
+    ::flock(fd->get(), LOCK_EX | LOCK_NB);
     active = std::move(*fd);
     active_name = name;
     active_index = index;
@@ -206,15 +229,24 @@ struct SegmentWriter::Impl {
   void seal() {
     if (!active) return;
     auto synced = sync_fd(active.get());
-    active.reset();
     if (!synced) {
+      active.reset();
       fail(Error("cannot sync '" + dir.path_of(active_name) + "': " + synced.error().message(),
                  synced.error().errno_value()));
       return;  // left as .active: the next run recovers it
     }
+    // Rename while still holding the file (and its lock). If the sealed name
+    // is taken, use the next free number rather than replace anything.
     std::string final_name = sealed_name(active_index, comp.compression());
-    if (auto r = dir.rename_noreplace(active_name, final_name); !r) {
-      fail(r.error());
+    Result<void> renamed = dir.rename_noreplace(active_name, final_name);
+    for (int attempt = 0; !renamed && renamed.error().errno_value() == EEXIST && attempt < 1000; ++attempt) {
+      log("'" + dir.path_of(final_name) + "' already exists; sealing as the next free number instead");
+      final_name = sealed_name(next_index++, comp.compression());
+      renamed = dir.rename_noreplace(active_name, final_name);
+    }
+    active.reset();
+    if (!renamed) {
+      fail(renamed.error());
       return;
     }
     (void)dir.sync();
@@ -234,13 +266,34 @@ struct SegmentWriter::Impl {
       return;
     }
     bool was_failed = failed;
+    Error first = error;
     failed = false;  // let seal() run; it reports its own errors
     seal();
-    failed = failed || was_failed;
+    if (was_failed) {
+      failed = true;
+      error = first;  // close() reports the error that stopped writing
+    }
   }
 
   void apply_retention() {
-    for (size_t i : segments_to_delete(sealed, active ? active_size : 0, opt.max_total_size)) {
+    // A segment whose on-seal command is still running (an upload, say) is
+    // kept until it finishes; it still counts against the budget, and
+    // retention runs again when the command ends.
+    std::vector<SegmentRecord> candidates;
+    std::vector<size_t> where;
+    uint64_t busy = 0;
+    for (size_t i = 0; i < sealed.size(); ++i) {
+      bool shipping = std::any_of(children.begin(), children.end(),
+                                  [&](const auto& c) { return c.second == dir.path_of(sealed[i].name); });
+      if (shipping) {
+        busy += sealed[i].size;
+      } else {
+        candidates.push_back(sealed[i]);
+        where.push_back(i);
+      }
+    }
+    for (size_t k : segments_to_delete(candidates, (active ? active_size : 0) + busy, opt.max_total_size)) {
+      size_t i = where[k];
       auto r = dir.remove(sealed[i].name);
       if (!r && r.error().errno_value() != ENOENT) log(r.error().message());
       sealed[i].size = 0;
@@ -265,9 +318,20 @@ struct SegmentWriter::Impl {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    // The command starts with default signal handling and nothing blocked,
+    // whatever the recorder does with its own signals.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     const char* argv[] = {"sh", "-c", cmd.c_str(), nullptr};
     pid_t pid;
-    int rc = posix_spawn(&pid, "/bin/sh", &fa, nullptr, const_cast<char* const*>(argv), environ);
+    int rc = posix_spawn(&pid, "/bin/sh", &fa, &attr, const_cast<char* const*>(argv), environ);
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
       log("cannot run the on-seal command for '" + path + "': " + std::strerror(rc));
@@ -277,18 +341,23 @@ struct SegmentWriter::Impl {
     children.emplace_back(pid, path);
   }
 
-  void reap(bool wait_all) {
+  // Collects finished on-seal commands; returns how many finished.
+  size_t reap() {
+    size_t finished = 0;
     for (auto it = children.begin(); it != children.end();) {
       int status = 0;
       pid_t r;
       do {
-        r = ::waitpid(it->first, &status, wait_all ? 0 : WNOHANG);
+        r = ::waitpid(it->first, &status, WNOHANG);
       } while (r < 0 && errno == EINTR);
       if (r == 0) {
         ++it;
         continue;
       }
-      bool ok = r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      ++finished;
+      // ECHILD: someone else reaped it (SIGCHLD ignored); its status is
+      // unknown, which is not a failure we can report.
+      bool ok = (r < 0 && errno == ECHILD) || (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
       if (!ok) {
         std::string why = r < 0                 ? std::strerror(errno)
                           : WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
@@ -297,6 +366,18 @@ struct SegmentWriter::Impl {
         count([](SegmentStats& s) { s.on_seal_failures++; });
       }
       it = children.erase(it);
+    }
+    return finished;
+  }
+
+  // At close: wait for on-seal commands, but not forever.
+  void reap_all() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(opt.on_seal_wait_ns);
+    while (!children.empty() && std::chrono::steady_clock::now() < deadline) {
+      if (reap() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!children.empty()) {
+      log(std::to_string(children.size()) + " on-seal command(s) still running at exit; not waiting for them");
     }
   }
 
@@ -310,9 +391,20 @@ struct SegmentWriter::Impl {
   void process(Chunk& c) {
     if (!failed && c.new_segment && active && active_size > active_header) seal();
     if (!failed) {
-      if (auto r = comp.compress(c.bytes, frame); !r) fail(r.error());
+      if (auto r = comp.compress(c.bytes, frame); !r) {
+        fail(r.error());
+        salvage_active();
+      }
     }
     if (!failed && !active) start_segment();
+    if (!failed && active_header + frame.size() > opt.max_file_size) {
+      // Not even an empty segment can hold it: a segment never outgrows
+      // max_file_size, so this one chunk is dropped.
+      log("a chunk of " + std::to_string(frame.size()) + " compressed bytes does not fit in a " +
+          std::to_string(opt.max_file_size) + "-byte segment; dropped");
+      drop(c);
+      return;
+    }
     // Rotate before a segment would outgrow its limit, never after.
     if (!failed && active_size + frame.size() > opt.max_file_size && active_size > active_header) {
       seal();
@@ -337,12 +429,16 @@ struct SegmentWriter::Impl {
         }
       }
       if (have) process(c);
-      reap(false);
+      if (reap() > 0) apply_retention();
       double cpu = static_cast<double>(clock_ns(CLOCK_THREAD_CPUTIME_ID)) / 1e9;
       count([&](SegmentStats& s) { s.background_cpu_s = cpu; });
     }
-    if (!failed) seal();
-    reap(true);
+    if (!failed) {
+      seal();
+    } else {
+      salvage_active();
+    }
+    reap_all();
     double cpu = static_cast<double>(clock_ns(CLOCK_THREAD_CPUTIME_ID)) / 1e9;
     count([&](SegmentStats& s) { s.background_cpu_s = cpu; });
   }
@@ -353,9 +449,10 @@ struct SegmentWriter::Impl {
   void recover(const std::string& name, uint64_t index) {
     auto fd = dir.open_file(name, true);
     if (!fd) {
-      log("cannot recover: " + fd.error().message());
-      return;
+      if (fd.error().errno_value() != ENOENT) log("cannot recover: " + fd.error().message());
+      return;  // ENOENT: its writer sealed it meanwhile
     }
+    if (::flock(fd->get(), LOCK_EX | LOCK_NB) != 0) return;  // a running writer holds it
     std::vector<uint8_t> data;
     auto size = file_size(fd->get());
     if (size) {
@@ -402,9 +499,10 @@ struct SegmentWriter::Impl {
     std::vector<std::pair<std::string, uint64_t>> actives;
     for (const auto& e : *entries) {
       auto n = parse_segment_name(e.name);
-      if (!n || n->stem != opt.stem || !e.regular) continue;
+      if (!n || n->stem != opt.stem) continue;
+      // Every taken number counts, whatever sits there (even a symlink).
       next_index = std::max(next_index, n->index + 1);
-      if (n->active) actives.emplace_back(e.name, n->index);
+      if (n->active && e.regular) actives.emplace_back(e.name, n->index);
     }
     for (const auto& [name, index] : actives) recover(name, index);
     // Index the sealed segments (recovered ones included) for retention.
@@ -480,6 +578,8 @@ void SegmentWriter::append(std::span<const uint8_t> stream, uint64_t first_ts, u
     m.next_boundary_mono =
         next_period_boundary(first_ts + m.mono_to_real, m.opt.rotation_period_ns) - m.mono_to_real;
   }
+  // Keep units within chunk_bytes (a bigger batch becomes a unit of its own).
+  if (m.cur.batches > 0 && m.cur.bytes.size() + stream.size() > m.opt.chunk_bytes) m.hand_over();
   if (m.cur.batches == 0) m.cur.first_ts = first_ts;
   m.cur.bytes.insert(m.cur.bytes.end(), stream.begin(), stream.end());
   m.cur.last_ts = std::max(m.cur.last_ts, last_ts);
@@ -488,7 +588,9 @@ void SegmentWriter::append(std::span<const uint8_t> stream, uint64_t first_ts, u
     s.batches++;
     s.bytes_in += stream.size();
   });
-  if (m.cur.bytes.size() >= m.opt.chunk_bytes || last_ts - m.cur.first_ts >= m.opt.flush_interval_ns) {
+  // (Batches may arrive out of time order: no unsigned wrap-around here.)
+  if (m.cur.bytes.size() >= m.opt.chunk_bytes ||
+      (last_ts > m.cur.first_ts && last_ts - m.cur.first_ts >= m.opt.flush_interval_ns)) {
     m.hand_over();
   }
 }
@@ -500,7 +602,7 @@ void SegmentWriter::flush() {
 Result<void> SegmentWriter::close() {
   Impl& m = *impl_;
   if (m.closed) return m.close_result;
-  m.hand_over();
+  m.hand_over(/*closing=*/true);
   {
     std::lock_guard<std::mutex> lk(m.mu);
     m.stopping = true;

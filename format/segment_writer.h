@@ -51,8 +51,12 @@ struct SegmentOptions {
   std::vector<std::pair<std::string, std::string>> metadata;
   // Shell command run for each sealed segment, `{}` replaced by its quoted
   // path; run in the background, failures logged and counted.
+  // Retention keeps a segment while its command runs. At close, running
+  // commands are waited for up to on_seal_wait_ns, then left to finish alone.
   std::string on_seal;
-  // Receives warnings, one line each (default: stderr with a "dial9: " prefix).
+  uint64_t on_seal_wait_ns = 60'000'000'000;
+  // Receives warnings, one line each (default: stderr with a "dial9: "
+  // prefix). Called from both threads, never concurrently.
   std::function<void(const std::string&)> log;
 };
 

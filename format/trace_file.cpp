@@ -367,7 +367,8 @@ Result<std::vector<TraceInput>> expand_trace_inputs(const std::vector<std::strin
     for (const auto& entry : std::filesystem::directory_iterator(in, ec)) {
       std::string name = entry.path().filename().string();
       auto seg = parse_segment_name(name);
-      if (!seg || !entry.is_regular_file(ec)) continue;
+      std::error_code entry_ec;  // a dangling symlink is skipped, not an error
+      if (!seg || !entry.is_regular_file(entry_ec)) continue;
       uint64_t start = segment_start_realtime(entry.path().string()).value_or(0);
       found.push_back(SegmentKey{start, seg->stem, seg->index, name});
     }

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -187,6 +188,8 @@ TEST_CASE("dump of a directory: ordered by recorded start time, damaged segments
   more.task_terminate(3000, format::TaskTerminate{5});
   cut.insert(cut.end(), more.bytes().begin(), more.bytes().end() - 2);
   dir.write("a.3.bin.active", cut);
+  // A dangling symlink with a segment's name is passed over.
+  REQUIRE(::symlink((dir.path() + "/nowhere").c_str(), dir.file("zz.9.bin").c_str()) == 0);
   // Garbage under a segment's name.
   std::string junk = "this is not a trace";
   dir.write("a.9.bin.zst", std::vector<uint8_t>(junk.begin(), junk.end()));

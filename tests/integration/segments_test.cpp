@@ -301,21 +301,86 @@ TEST_CASE("a planted symlink at the next segment path is not followed") {
   std::string dir = tmp.file("out");
   REQUIRE(::mkdir(dir.c_str(), 0700) == 0);
   REQUIRE(::symlink(outside.c_str(), (dir + "/t.0.bin.active").c_str()) == 0);
+  REQUIRE(::symlink(outside.c_str(), (dir + "/t.1.bin.zst").c_str()) == 0);
   SegmentOptions o = small_options(dir);
   std::vector<std::string> logs;
   o.log = [&](const std::string& l) { logs.push_back(l); };
   auto w = SegmentWriter::open(o);
   REQUIRE(w);
-  auto b = test::make_sample_batch(mono_now(), 5, 1);
-  (*w)->append(b, 1, 2);
-  auto r = (*w)->close();
-  REQUIRE_FALSE(r);
-  CHECK_THAT(r.error().message(), Catch::Contains("refusing to write") && Catch::Contains("symlink"));
-  REQUIRE(logs.size() == 1);
+  append_batches(**w, 3, 5, mono_now());
+  REQUIRE((*w)->close());
+  // The outside file is untouched, the symlinks are still symlinks, and
+  // the data went to the next free number.
   CHECK(test::read_file_bytes(outside) == std::vector<uint8_t>(content.begin(), content.end()));
+  CHECK(fs::is_symlink(dir + "/t.0.bin.active"));
+  CHECK(fs::is_symlink(dir + "/t.1.bin.zst"));
+  auto s = list_segments(dir, "t");
+  REQUIRE(s.sealed.size() == 2);  // the symlink t.1 and the real t.2
+  CHECK(check_file(dir + "/t.2.bin.zst").events == 2 + 15);
+  CHECK(logs.empty());  // t.0/t.1 were taken at open: numbering starts after them
+  // A symlink planted after open is met at create time: skipped, said why.
+  REQUIRE(::symlink(outside.c_str(), (dir + "/t.3.bin.active").c_str()) == 0);
+  auto w2 = SegmentWriter::open(o);
+  REQUIRE(w2);
+  REQUIRE(::unlink((dir + "/t.3.bin.active").c_str()) == 0);
+  REQUIRE(::symlink(outside.c_str(), (dir + "/t.4.bin.active").c_str()) == 0);
+  append_batches(**w2, 1, 5, mono_now());
+  REQUIRE((*w2)->close());
+  REQUIRE(logs.size() == 1);
+  CHECK_THAT(logs[0], Catch::Contains("refusing to write '" + dir + "/t.4.bin.active'") &&
+                          Catch::Contains("not followed"));
+  CHECK(test::read_file_bytes(outside) == std::vector<uint8_t>(content.begin(), content.end()));
+  CHECK(fs::exists(dir + "/t.5.bin.zst"));
 }
 
-TEST_CASE("on-seal runs a command per sealed segment; failures are counted") {
+TEST_CASE("two writers of one stem in one directory do not disturb each other") {
+  test::TempDir tmp;
+  SegmentOptions o = small_options(tmp.path());
+  o.max_total_size = 0;
+  auto a = SegmentWriter::open(o);
+  REQUIRE(a);
+  append_batches(**a, 50, 20, mono_now());
+  (*a)->flush();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a's .active exists now
+  auto b = SegmentWriter::open(o);  // must not "recover" a's live segment
+  REQUIRE(b);
+  CHECK((*b)->stats().segments_recovered == 0);
+  append_batches(**b, 50, 20, mono_now());
+  append_batches(**a, 50, 20, mono_now());
+  REQUIRE((*a)->close());
+  REQUIRE((*b)->close());
+  auto s = list_segments(tmp.path(), "t");
+  CHECK(s.active.empty());
+  require_sealed_intact(s);
+  uint64_t samples = 0;
+  for (const auto& p : s.sealed) samples += check_file(p).events - 2;
+  CHECK(samples == 3 * 50 * 20);
+}
+
+TEST_CASE("no segment outgrows max_file_size, whatever the batch size") {
+  test::TempDir tmp;
+  SegmentOptions o = small_options(tmp.path());
+  o.max_total_size = 0;
+  o.max_file_size = 8192;
+  o.compression = Compression::kNone;
+  std::vector<std::string> logs;
+  o.log = [&](const std::string& l) { logs.push_back(l); };
+  auto w = SegmentWriter::open(o);
+  REQUIRE(w);
+  append_batches(**w, 40, 12, mono_now());                                    // ~1.7 KB batches
+  auto huge = test::make_sample_batch(mono_now(), 200, 99);                    // ~28 KB: cannot fit
+  (*w)->append(huge, 1, 2);
+  REQUIRE((*w)->close());
+  auto s = list_segments(tmp.path(), "t");
+  REQUIRE(s.sealed.size() > 3);
+  for (const auto& p : s.sealed) CHECK(fs::file_size(p) <= o.max_file_size);
+  require_sealed_intact(s);
+  CHECK((*w)->stats().dropped_batches == 1);
+  REQUIRE(logs.size() == 1);
+  CHECK_THAT(logs[0], Catch::Contains("does not fit"));
+}
+
+TEST_CASE("on-seal runs a command per sealed segment, failures are counted") {
   test::TempDir tmp;
   std::string shipped = tmp.file("shipped");
   REQUIRE(::mkdir(shipped.c_str(), 0700) == 0);
@@ -349,22 +414,34 @@ TEST_CASE("on-seal runs a command per sealed segment; failures are counted") {
   CHECK_THAT(logs[0], Catch::Contains("on-seal command") && Catch::Contains("exit status 3"));
 }
 
-TEST_CASE("SIGKILL at 200 random moments loses nothing that was sealed; .active is recovered") {
+TEST_CASE("SIGKILL at 200 random moments loses nothing that was sealed, .active is recovered") {
   test::TempDir tmp;
   const std::string child = SEGMENT_WRITER_CHILD;
   std::mt19937 rng(20261122);
   std::uniform_int_distribution<int> delay_us(2000, 60000);
   uint64_t active_seen = 0, recovered = 0;
   for (int round = 0; round < 200; ++round) {
+    // Even rounds kill at a random moment after spawning (start-up and
+    // recovery included); odd rounds once the child reports it is writing.
+    int ready[2];
+    REQUIRE(::pipe(ready) == 0);
     pid_t pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
+      ::dup2(ready[1], 1);
+      ::close(ready[0]);
       execl(child.c_str(), child.c_str(), tmp.path().c_str(), round % 3 == 1 ? "gzip" : "zstd",
             static_cast<char*>(nullptr));
       _exit(127);
     }
+    ::close(ready[1]);
+    if (round % 2 == 1) {
+      char c;
+      REQUIRE(::read(ready[0], &c, 1) == 1);
+    }
     std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
     ::kill(pid, SIGKILL);
+    ::close(ready[0]);
     int status = 0;
     REQUIRE(::waitpid(pid, &status, 0) == pid);
     REQUIRE(WIFSIGNALED(status));  // it was still writing: we killed it
@@ -395,7 +472,7 @@ TEST_CASE("SIGKILL at 200 random moments loses nothing that was sealed; .active 
   CHECK((recovered > 0 || any_recovered));
 }
 
-TEST_CASE("a full disk is reported once; sealed segments stay intact") {
+TEST_CASE("a full disk is reported once, sealed segments stay intact") {
   if (::geteuid() != 0) DIAL9_SKIP("mounting a small tmpfs needs root");
   test::TempDir tmp;
   std::string mnt = tmp.file("small");

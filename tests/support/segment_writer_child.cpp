@@ -3,6 +3,7 @@
 // Small segments and frequent flushes, so a SIGKILL lands at every stage
 // (mid-frame, mid-seal, mid-retention, mid-recovery at start-up).
 #include <time.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -32,6 +33,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "segment_writer_child: %s\n", w.error().message().c_str());
     return 1;
   }
+  // Tell the test we are past start-up (recovery) and about to write.
+  if (::write(1, "w", 1) != 1) return 1;
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
   uint64_t ts = static_cast<uint64_t>(now.tv_sec) * 1000000000u + static_cast<uint64_t>(now.tv_nsec);

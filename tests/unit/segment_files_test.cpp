@@ -80,3 +80,10 @@ TEST_CASE("complete_prefix finds the last whole frame of a cut file") {
     CHECK_FALSE(r->truncated);
   }
 }
+
+TEST_CASE("complete_prefix of an uncompressed file stops before a zeroed tail") {
+  auto b = test::make_sample_batch(1000, 20, 3);
+  std::vector<uint8_t> file = b;
+  file.resize(b.size() + 4096, 0);  // what a crash can leave in a file system's last block
+  CHECK(complete_prefix(Compression::kNone, file) == b.size());
+}
