@@ -1,0 +1,165 @@
+#include "capture/event_spec.h"
+
+#include <perfmon/pfmlib_perf_event.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+namespace dial9::capture {
+namespace {
+
+std::mutex g_pfm_mu;
+bool g_pfm_ready = false;
+std::vector<std::string> g_names;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Caller holds g_pfm_mu.
+void init_locked() {
+  if (g_pfm_ready) return;
+  g_pfm_ready = pfm_initialize() == PFM_SUCCESS;
+  g_names.clear();
+  if (!g_pfm_ready) return;
+  std::vector<std::string> generic, specific;
+  for (int p = PFM_PMU_NONE; p < PFM_PMU_MAX; ++p) {
+    pfm_pmu_info_t pmu{};
+    pmu.size = sizeof pmu;
+    if (pfm_get_pmu_info(static_cast<pfm_pmu_t>(p), &pmu) != PFM_SUCCESS || !pmu.is_present) continue;
+    bool is_perf = p == PFM_PMU_PERF_EVENT;
+    for (int i = pmu.first_event; i != -1; i = pfm_get_event_next(i)) {
+      pfm_event_info_t ev{};
+      ev.size = sizeof ev;
+      if (pfm_get_event_info(i, PFM_OS_PERF_EVENT_EXT, &ev) != PFM_SUCCESS) continue;
+      std::string name = lower(ev.name);
+      // perf's own canonical spellings (PERF_COUNT_HW_...) are noise next
+      // to their aliases; PMU-specific events are written with their PMU.
+      if (is_perf) {
+        if (name.rfind("perf_count_", 0) != 0) generic.push_back(name);
+      } else if (p != PFM_PMU_PERF_EVENT_RAW) {
+        specific.push_back(std::string(pmu.name) + "::" + ev.name);
+      }
+    }
+  }
+  g_names = generic;
+  g_names.insert(g_names.end(), specific.begin(), specific.end());
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t sub = prev[j - 1] + (std::tolower(static_cast<unsigned char>(a[i - 1])) !=
+                                  std::tolower(static_cast<unsigned char>(b[j - 1])));
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+void reinitialize_event_tables() {
+  std::lock_guard<std::mutex> lk(g_pfm_mu);
+  if (g_pfm_ready) pfm_terminate();
+  g_pfm_ready = false;
+  init_locked();
+}
+
+const std::vector<std::string>& known_event_names() {
+  std::lock_guard<std::mutex> lk(g_pfm_mu);
+  init_locked();
+  return g_names;
+}
+
+std::vector<std::string> closest_event_names(std::string_view unknown, size_t n) {
+  std::vector<std::pair<size_t, std::string>> scored;
+  for (const std::string& name : known_event_names()) {
+    scored.emplace_back(edit_distance(unknown, name), name);
+  }
+  std::stable_sort(scored.begin(), scored.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> out;
+  for (size_t i = 0; i < scored.size() && i < n; ++i) out.push_back(scored[i].second);
+  return out;
+}
+
+Result<std::vector<std::string>> split_event_list(std::string_view list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = list.find(',', start);
+    std::string_view item = list.substr(start, comma == std::string_view::npos ? list.npos : comma - start);
+    if (item.empty()) return fail("empty event name in '" + std::string(list) + "'");
+    out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+Result<perf_event_attr> build_attr(const SamplingSpec& spec) {
+  if (spec.period == 0 && spec.frequency_hz == 0) {
+    return fail("the sampling frequency must be a positive number of Hz (for example -F 999)");
+  }
+  perf_event_attr attr{};
+  int r;
+  {
+    std::lock_guard<std::mutex> lk(g_pfm_mu);
+    init_locked();
+    if (!g_pfm_ready) return fail("cannot initialise libpfm4's event tables");
+    pfm_perf_encode_arg_t arg{};
+    arg.attr = &attr;
+    arg.size = sizeof arg;
+    // Privilege levels are set below from spec.kernel, not by libpfm4.
+    r = pfm_get_os_event_encoding(spec.event.c_str(), PFM_PLM0 | PFM_PLM3, PFM_OS_PERF_EVENT_EXT, &arg);
+  }
+  if (r != PFM_SUCCESS) {
+    std::string msg = r == PFM_ERR_NOTFOUND
+                          ? "unknown event '" + spec.event + "'"
+                          : "cannot use event '" + spec.event + "': " + pfm_strerror(r);
+    std::string hint;
+    for (const auto& n : closest_event_names(spec.event, 5)) hint += (hint.empty() ? "" : ", ") + n;
+    return fail(msg + (hint.empty() ? "" : "; closest known events: " + hint));
+  }
+  attr.size = sizeof attr;
+  attr.sample_type = kSampleType;
+  if (spec.callchain) attr.sample_type |= PERF_SAMPLE_CALLCHAIN;
+  if (spec.period != 0) {
+    attr.freq = 0;
+    attr.sample_period = spec.period;
+  } else {
+    attr.freq = 1;
+    attr.sample_freq = spec.frequency_hz;
+  }
+  attr.exclude_kernel = spec.kernel ? 0 : 1;
+  attr.exclude_callchain_kernel = spec.kernel ? 0 : 1;
+  attr.exclude_hv = 1;
+  attr.exclude_guest = 1;
+  attr.inherit = spec.inherit ? 1 : 0;
+  attr.enable_on_exec = spec.enable_on_exec ? 1 : 0;
+  attr.disabled = spec.enable_on_exec ? 1 : 0;
+  // Side-band records (mmap, comm, fork/exit) carry tid, time and cpu too,
+  // so they can be ordered with the samples.
+  attr.sample_id_all = 1;
+  attr.mmap = 1;
+  attr.mmap2 = 1;
+  attr.comm = 1;
+  attr.comm_exec = 1;
+  attr.task = 1;
+  attr.wakeup_events = 0;
+  attr.watermark = 1;
+  attr.wakeup_watermark = 0;  // set by the session from its ring size
+  return attr;
+}
+
+}  // namespace dial9::capture

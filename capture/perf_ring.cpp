@@ -1,0 +1,150 @@
+#include "capture/perf_ring.h"
+
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+namespace dial9::capture {
+namespace {
+
+int read_int_file(const char* path, int fallback) {
+  std::ifstream in(path);
+  int v = fallback;
+  if (!(in >> v)) return fallback;
+  return v;
+}
+
+}  // namespace
+
+std::string explain_perf_open_error(int e) {
+  switch (e) {
+    case EACCES:
+    case EPERM: {
+      int paranoid = read_int_file("/proc/sys/kernel/perf_event_paranoid", -100);
+      std::string level = paranoid == -100 ? "" : " (kernel.perf_event_paranoid is " + std::to_string(paranoid) + ")";
+      return "perf events are not permitted for this user" + level +
+             "; run as root, grant CAP_PERFMON (setcap cap_perfmon+ep), or "
+             "sudo sysctl kernel.perf_event_paranoid=1";
+    }
+    case ENOENT:
+    case EOPNOTSUPP:
+      return "this event is not supported here (no hardware PMU in a VM?); try -e cpu-clock";
+    case ENOSYS:
+      return "perf_event_open is not available (blocked by seccomp in a container, or a kernel "
+             "without CONFIG_PERF_EVENTS)";
+    case EMFILE:
+      return "too many open files; raise the limit with ulimit -n";
+    case EINVAL:
+      return "the kernel rejected the event settings (a frequency above "
+             "kernel.perf_event_max_sample_rate?)";
+    default:
+      return std::strerror(e);
+  }
+}
+
+PerfRing::PerfRing(UniqueFd fd, void* base, size_t map_bytes, size_t data_bytes)
+    : fd_(std::move(fd)), base_(base), map_bytes_(map_bytes), data_bytes_(data_bytes) {}
+
+PerfRing::PerfRing(PerfRing&& o) noexcept
+    : fd_(std::move(o.fd_)), base_(o.base_), map_bytes_(o.map_bytes_), data_bytes_(o.data_bytes_),
+      scratch_(std::move(o.scratch_)) {
+  o.base_ = nullptr;
+  o.map_bytes_ = o.data_bytes_ = 0;
+}
+
+PerfRing& PerfRing::operator=(PerfRing&& o) noexcept {
+  if (this != &o) {
+    release();
+    fd_ = std::move(o.fd_);
+    base_ = o.base_;
+    map_bytes_ = o.map_bytes_;
+    data_bytes_ = o.data_bytes_;
+    scratch_ = std::move(o.scratch_);
+    o.base_ = nullptr;
+    o.map_bytes_ = o.data_bytes_ = 0;
+  }
+  return *this;
+}
+
+PerfRing::~PerfRing() { release(); }
+
+void PerfRing::release() {
+  if (base_ != nullptr) ::munmap(base_, map_bytes_);
+  base_ = nullptr;
+  fd_.reset();
+}
+
+Result<PerfRing> PerfRing::open(const perf_event_attr& attr, pid_t pid, int cpu, size_t data_pages) {
+  if (data_pages == 0 || (data_pages & (data_pages - 1)) != 0) {
+    return fail("the ring size must be a power of two pages, not " + std::to_string(data_pages));
+  }
+  perf_event_attr a = attr;
+  int fd = static_cast<int>(::syscall(SYS_perf_event_open, &a, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+  if (fd < 0) {
+    int e = errno;
+    return fail("cannot open perf event: " + explain_perf_open_error(e), e);
+  }
+  UniqueFd owned(fd);
+  size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  size_t map_bytes = (1 + data_pages) * page;
+  void* base = ::mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED) {
+    int e = errno;
+    if (e == EPERM || e == ENOMEM) {
+      return fail("cannot map a " + std::to_string(map_bytes >> 10) +
+                      " KiB perf ring: the locked-memory budget is used up; use fewer --mmap-pages, "
+                      "raise ulimit -l, or sudo sysctl kernel.perf_event_mlock_kb=2048",
+                  e);
+    }
+    return fail(Error::from_errno("cannot map the perf ring", e));
+  }
+  return PerfRing(std::move(owned), base, map_bytes, data_pages * page);
+}
+
+Result<void> PerfRing::enable() {
+  if (::ioctl(fd_.get(), PERF_EVENT_IOC_ENABLE, 0) != 0) return fail(Error::from_errno("cannot enable perf event"));
+  return {};
+}
+
+Result<void> PerfRing::disable() {
+  if (::ioctl(fd_.get(), PERF_EVENT_IOC_DISABLE, 0) != 0) return fail(Error::from_errno("cannot disable perf event"));
+  return {};
+}
+
+size_t PerfRing::drain(const std::function<void(std::span<const uint8_t>)>& fn) {
+  auto* meta = static_cast<perf_event_mmap_page*>(base_);
+  const uint8_t* data = static_cast<const uint8_t*>(base_) + meta->data_offset;
+  size_t size = meta->data_size ? static_cast<size_t>(meta->data_size) : data_bytes_;
+  // The kernel publishes data_head with release semantics; pair it with an
+  // acquire load so the records before it are visible.
+  uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
+  uint64_t tail = meta->data_tail;
+  size_t count = 0;
+  while (tail + sizeof(perf_event_header) <= head) {
+    size_t off = static_cast<size_t>(tail % size);
+    perf_event_header h;
+    for (size_t i = 0; i < sizeof h; ++i) reinterpret_cast<uint8_t*>(&h)[i] = data[(off + i) % size];
+    if (h.size < sizeof h || tail + h.size > head) break;  // cannot happen with a sane kernel
+    if (off + h.size <= size) {
+      fn({data + off, h.size});
+    } else {
+      scratch_.resize(h.size);
+      size_t first = size - off;
+      std::memcpy(scratch_.data(), data + off, first);
+      std::memcpy(scratch_.data() + first, data, h.size - first);
+      fn({scratch_.data(), h.size});
+    }
+    tail += h.size;
+    ++count;
+  }
+  // Hand the space back only after the records were consumed.
+  __atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
+  return count;
+}
+
+}  // namespace dial9::capture

@@ -1,0 +1,56 @@
+// An open perf event and its ring buffer, owned together (RAII): created by
+// open(), released (munmap, close) by the destructor. Not thread-safe; one
+// reader per ring.
+#pragma once
+
+#include <linux/perf_event.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace dial9::capture {
+
+class PerfRing {
+ public:
+  // perf_event_open(attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC), then maps
+  // 1 + `data_pages` pages (a power of two) of ring. The error says what to
+  // change when permission is missing (perf_event_paranoid, CAP_PERFMON,
+  // perf_event_mlock_kb).
+  static Result<PerfRing> open(const perf_event_attr& attr, pid_t pid, int cpu, size_t data_pages);
+
+  PerfRing(PerfRing&& other) noexcept;
+  PerfRing& operator=(PerfRing&& other) noexcept;
+  PerfRing(const PerfRing&) = delete;
+  PerfRing& operator=(const PerfRing&) = delete;
+  ~PerfRing();
+
+  int fd() const { return fd_.get(); }
+  Result<void> enable();
+  Result<void> disable();
+
+  // Calls fn for every complete record now in the ring (a record that wraps
+  // around the end is copied so fn always sees it contiguous), then frees
+  // that space for the kernel. Returns the number of records.
+  size_t drain(const std::function<void(std::span<const uint8_t>)>& fn);
+
+ private:
+  PerfRing(UniqueFd fd, void* base, size_t map_bytes, size_t data_bytes);
+  void release();
+
+  UniqueFd fd_;
+  void* base_ = nullptr;
+  size_t map_bytes_ = 0;
+  size_t data_bytes_ = 0;
+  std::vector<uint8_t> scratch_;
+};
+
+// Why perf_event_open failed, as one line with the fix, from its errno.
+std::string explain_perf_open_error(int errno_value);
+
+}  // namespace dial9::capture

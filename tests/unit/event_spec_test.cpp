@@ -1,0 +1,132 @@
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+#include "capture/event_spec.h"
+
+using namespace dial9::capture;
+
+namespace {
+
+perf_event_attr attr_of(SamplingSpec s) {
+  auto a = build_attr(s);
+  INFO((a ? std::string() : a.error().message()));
+  REQUIRE(a);
+  return *a;
+}
+
+}  // namespace
+
+TEST_CASE("perf's generic event names encode to their fixed type and config") {
+  struct Golden {
+    const char* name;
+    uint32_t type;
+    uint64_t config;
+  };
+  const Golden golden[] = {
+      {"cpu-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK},
+      {"task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK},
+      {"page-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS},
+      {"cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES},
+      {"cpu-cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES},
+      {"instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS},
+      {"CPU-CLOCK", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK},  // case does not matter
+  };
+  for (const Golden& g : golden) {
+    INFO(g.name);
+    SamplingSpec s;
+    s.event = g.name;
+    perf_event_attr a = attr_of(s);
+    CHECK(a.type == g.type);
+    CHECK(a.config == g.config);
+    CHECK(a.size == sizeof(perf_event_attr));
+  }
+}
+
+TEST_CASE("sampling settings: frequency or period, kernel, callchains, inheritance") {
+  SamplingSpec s;
+  s.event = "cpu-clock";
+  perf_event_attr a = attr_of(s);
+  CHECK(a.freq == 1);
+  CHECK(a.sample_freq == 999);
+  CHECK(a.sample_type == (kSampleType | PERF_SAMPLE_CALLCHAIN));
+  CHECK(a.exclude_kernel == 0);
+  CHECK(a.exclude_callchain_kernel == 0);
+  CHECK(a.inherit == 1);
+  CHECK(a.sample_id_all == 1);
+  CHECK((a.mmap2 == 1 && a.comm == 1 && a.comm_exec == 1 && a.task == 1));
+  CHECK((a.disabled == 0 && a.enable_on_exec == 0));
+
+  s.period = 10000;
+  s.kernel = false;
+  s.callchain = false;
+  s.inherit = false;
+  s.enable_on_exec = true;
+  a = attr_of(s);
+  CHECK(a.freq == 0);
+  CHECK(a.sample_period == 10000);
+  CHECK(a.sample_type == kSampleType);
+  CHECK((a.exclude_kernel == 1 && a.exclude_callchain_kernel == 1));
+  CHECK(a.inherit == 0);
+  CHECK((a.disabled == 1 && a.enable_on_exec == 1));  // armed, counting from exec
+
+  SamplingSpec zero;
+  zero.frequency_hz = 0;
+  auto bad = build_attr(zero);
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message(), Catch::Contains("positive"));
+}
+
+TEST_CASE("an unknown event names the closest known ones") {
+  SamplingSpec s;
+  s.event = "cyclez";
+  auto a = build_attr(s);
+  REQUIRE_FALSE(a);
+  CHECK_THAT(a.error().message(), Catch::StartsWith("unknown event 'cyclez'; closest known events: cycles"));
+  auto near = closest_event_names("task-clok", 3);
+  REQUIRE_FALSE(near.empty());
+  CHECK(near[0] == "task-clock");
+  const auto& names = known_event_names();
+  CHECK(std::find(names.begin(), names.end(), "cpu-clock") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "perf_count_sw_cpu_clock") == names.end());
+}
+
+TEST_CASE("PMU-specific names encode as raw events (LIBPFM_FORCE_PMU)") {
+  // Encode another CPU's events on this machine, whatever PMU it has.
+  struct Golden {
+    const char* pmu;
+    const char* event;
+    uint64_t config;
+  };
+  const Golden golden[] = {
+      // config = event | umask << 8, as in the vendors' manuals; privilege
+      // and enable bits are the kernel's (exclude_user/exclude_kernel).
+      {"amd64_fam17h", "amd64_fam17h::RETIRED_INSTRUCTIONS", 0xc0},  // PPR: event 0xC0
+      {"skl", "skl::INST_RETIRED:ANY_P", 0xc0},                      // SDM: 0xC0, umask 0x00
+      {"skl", "skl::MEM_LOAD_RETIRED:L1_MISS", 0x8d1},               // SDM: 0xD1, umask 0x08
+  };
+  for (const Golden& g : golden) {
+    INFO(g.event);
+    ::setenv("LIBPFM_FORCE_PMU", g.pmu, 1);
+    reinitialize_event_tables();
+    SamplingSpec s;
+    s.event = g.event;
+    auto a = build_attr(s);
+    ::unsetenv("LIBPFM_FORCE_PMU");
+    reinitialize_event_tables();
+    INFO((a ? std::string() : a.error().message()));
+    REQUIRE(a);
+    CHECK(a->type == PERF_TYPE_RAW);
+    CHECK(a->config == g.config);
+  }
+  // Back to this machine's tables.
+  SamplingSpec s;
+  CHECK(build_attr(s));
+}
+
+TEST_CASE("event lists") {
+  CHECK(split_event_list("cycles").value() == std::vector<std::string>{"cycles"});
+  CHECK(split_event_list("cycles,cpu-clock").value() == std::vector<std::string>{"cycles", "cpu-clock"});
+  CHECK_FALSE(split_event_list("cycles,,x"));
+  CHECK_FALSE(split_event_list(""));
+}
