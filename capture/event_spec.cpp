@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 
 namespace dial9::capture {
@@ -150,7 +151,14 @@ Result<perf_event_attr> build_attr(const SamplingSpec& spec) {
   attr.disabled = spec.enable_on_exec ? 1 : 0;
   // Side-band records (mmap, comm, fork/exit) carry tid, time and cpu too,
   // so they can be ordered with the samples.
+  // Timestamps in CLOCK_MONOTONIC, the clock of every TRC timestamp.
+  attr.use_clockid = 1;
+  attr.clockid = CLOCK_MONOTONIC;
   attr.sample_id_all = 1;
+  // read() then returns the samples the event lost, including those the
+  // kernel never got to report as PERF_RECORD_LOST (Linux 6.0+; the session
+  // retries without it on older kernels).
+  attr.read_format = PERF_FORMAT_LOST;
   attr.mmap = 1;
   attr.mmap2 = 1;
   attr.comm = 1;

@@ -116,6 +116,16 @@ Result<void> PerfRing::disable() {
   return {};
 }
 
+Result<uint64_t> PerfRing::read_lost() {
+  uint64_t v[2] = {0, 0};  // { value, lost } for read_format == PERF_FORMAT_LOST
+  ssize_t n;
+  do {
+    n = ::read(fd_.get(), v, sizeof v);
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(sizeof v)) return fail(Error::from_errno("cannot read perf event"));
+  return v[1];
+}
+
 size_t PerfRing::drain(const std::function<void(std::span<const uint8_t>)>& fn) {
   auto* meta = static_cast<perf_event_mmap_page*>(base_);
   const uint8_t* data = static_cast<const uint8_t*>(base_) + meta->data_offset;

@@ -33,6 +33,9 @@ class PerfRing {
   int fd() const { return fd_.get(); }
   Result<void> enable();
   Result<void> disable();
+  // With read_format PERF_FORMAT_LOST: how many samples the event (and its
+  // inherited copies in exited threads) lost.
+  Result<uint64_t> read_lost();
 
   // Calls fn for every complete record now in the ring (a record that wraps
   // around the end is copied so fn always sees it contiguous), then frees

@@ -3,7 +3,11 @@
 // when that subcommand was chosen.
 #pragma once
 
+#include <cstddef>
 #include <functional>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -14,5 +18,11 @@ namespace dial9::cli {
 using RunFn = std::function<int()>;
 
 RunFn add_dump_command(CLI::App& app);
+// `program` is filled by main() with what follows the options (see
+// program_start), since the program's own options must not reach CLI11.
+RunFn add_record_command(CLI::App& app, std::shared_ptr<std::vector<std::string>> program);
+// Where the program starts in `dial9 record`'s arguments: the first
+// non-option argument, or `--` (which is dropped).
+size_t program_start(const CLI::App& record, const std::vector<std::string>& args);
 
 }  // namespace dial9::cli

@@ -3,11 +3,16 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstring>
+#include <algorithm>
 #include <map>
+#include <memory>
+#include <vector>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "inject/launch.h"
 
 #ifndef DIAL9_VERSION
 #define DIAL9_VERSION "unknown"
@@ -15,6 +20,10 @@
 
 int main(int argc, char** argv) {
   using namespace dial9::cli;
+  // `dial9 record` starts the program through dial9 itself (inject/launch.h).
+  if (argc > 1 && std::strcmp(argv[1], dial9::inject::kTrampolineArg) == 0) {
+    return dial9::inject::run_trampoline(argc, argv);
+  }
   CLI::App app{"dial9: a profiler for native Linux programs. Records CPU samples, scheduler "
                "activity and application events into compact trace segments, and turns them "
                "into reports, flamegraphs and an HTML viewer."};
@@ -24,6 +33,9 @@ int main(int argc, char** argv) {
   app.footer("Run 'dial9 COMMAND --help' for a command's options; 'man dial9' for details.");
 
   std::map<const CLI::App*, RunFn> runs;
+  auto program = std::make_shared<std::vector<std::string>>();
+  RunFn record = add_record_command(app, program);
+  runs[app.get_subcommand("record")] = std::move(record);
   RunFn dump = add_dump_command(app);
   runs[app.get_subcommand("dump")] = std::move(dump);
 
@@ -31,7 +43,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && argv[1][0] != '-') {
     std::string commands;
     bool known = false;
-    for (const auto& [sub, run] : runs) {
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {  // in order added
       known = known || sub->get_name() == argv[1];
       commands += (commands.empty() ? "" : ", ") + sub->get_name();
     }
@@ -42,8 +54,19 @@ int main(int argc, char** argv) {
     }
   }
 
+  // `dial9 record [options] PROGRAM [args]`: only the options are dial9's.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "record") {
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    size_t at = program_start(*app.get_subcommand("record"), rest);
+    program->assign(rest.begin() + static_cast<ptrdiff_t>(at), rest.end());
+    if (!program->empty() && program->front() == "--") program->erase(program->begin());
+    args.resize(1 + at);
+  }
   try {
-    app.parse(argc, argv);
+    // CLI11 parses a reversed vector (it pops from the back).
+    std::reverse(args.begin(), args.end());
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

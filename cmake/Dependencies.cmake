@@ -2,6 +2,7 @@
 # Debian 12 package; when one is missing, configuration stops and names the
 # package to install (./dev setup installs them all).
 find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
 
 set(DIAL9_MISSING "")
 macro(dial9_missing what debian_package)

@@ -76,6 +76,37 @@ SymbolTableEntry as_symbol_table_entry(const Event& e) {
 }
 SpanClose as_span_close(const Event& e) { return {u(e, kCloseSpan)}; }
 
+ThreadName as_thread_name(const Event& e) {
+  return {static_cast<uint32_t>(u(e, kNamePid)), static_cast<uint32_t>(u(e, kNameTid)),
+          str(e, kNameName), u(e, kNameExec) != 0};
+}
+ThreadStart as_thread_start(const Event& e) {
+  return {static_cast<uint32_t>(u(e, kStartPid)), static_cast<uint32_t>(u(e, kStartTid)),
+          static_cast<uint32_t>(u(e, kStartPpid)), static_cast<uint32_t>(u(e, kStartPtid))};
+}
+ThreadExit as_thread_exit(const Event& e) {
+  return {static_cast<uint32_t>(u(e, kThreadExitPid)), static_cast<uint32_t>(u(e, kThreadExitTid))};
+}
+ProcessExit as_process_exit(const Event& e) {
+  return {static_cast<uint32_t>(u(e, kProcExitPid)), static_cast<int64_t>(u(e, kProcExitStatus)),
+          static_cast<uint8_t>(u(e, kProcExitSignal))};
+}
+Mapping as_mapping(const Event& e) {
+  Mapping m;
+  m.pid = static_cast<uint32_t>(u(e, kMapPid));
+  m.start = u(e, kMapStart);
+  m.length = u(e, kMapLength);
+  m.file_offset = u(e, kMapOffset);
+  m.path = str(e, kMapPath);
+  if (const Value* v = e.slot(kMapBuildId)) m.build_id = v->bytes();
+  m.executable = u(e, kMapExec) != 0;
+  return m;
+}
+Lost as_lost(const Event& e) {
+  return {static_cast<uint8_t>(u(e, kLostSource)), u(e, kLostCpu), u(e, kLostCount)};
+}
+Throttle as_throttle(const Event& e) { return {u(e, kThrottleCpu), u(e, kThrottleOn) != 0}; }
+
 SpanEvent as_span(const Event& e) {
   SpanEvent s;
   s.enter = e.builtin() == Builtin::kSpanEnter;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "format/decoder.h"
@@ -107,6 +108,41 @@ struct SpanEvent {
   size_t first_extra_field = 0;
 };
 
+// dial9's own schemas.
+struct ThreadName {
+  uint32_t pid = 0, tid = 0;
+  std::string_view name;
+  bool exec = false;  // the name changed because the process exec'd
+};
+struct ThreadStart {
+  uint32_t pid = 0, tid = 0, ppid = 0, ptid = 0;  // pid == tid: a new process
+};
+struct ThreadExit {
+  uint32_t pid = 0, tid = 0;
+};
+struct ProcessExit {
+  uint32_t pid = 0;
+  int64_t status = 0;  // the exit code, or 128 + the signal (as a shell reports it)
+  uint8_t signal = 0;  // the signal that killed it, 0 if it exited
+};
+struct Mapping {
+  uint32_t pid = 0;
+  uint64_t start = 0, length = 0, file_offset = 0;
+  std::string_view path;
+  std::span<const uint8_t> build_id;
+  bool executable = false;
+};
+enum class LostSource : uint8_t { kRingFull = 0, kKernel = 1, kWriterQueue = 2 };
+struct Lost {
+  uint8_t source = 0;  // a LostSource
+  uint64_t cpu = 0;
+  uint64_t count = 0;
+};
+struct Throttle {
+  uint64_t cpu = 0;
+  bool throttled = false;
+};
+
 PollStart as_poll_start(const Event& e);
 PollEnd as_poll_end(const Event& e);
 WorkerPark as_worker_park(const Event& e);
@@ -123,6 +159,13 @@ ClockSync as_clock_sync(const Event& e);
 SymbolTableEntry as_symbol_table_entry(const Event& e);
 SpanClose as_span_close(const Event& e);
 SpanEvent as_span(const Event& e);
+ThreadName as_thread_name(const Event& e);
+ThreadStart as_thread_start(const Event& e);
+ThreadExit as_thread_exit(const Event& e);
+ProcessExit as_process_exit(const Event& e);
+Mapping as_mapping(const Event& e);
+Lost as_lost(const Event& e);
+Throttle as_throttle(const Event& e);
 // SegmentMetadataEvent: calls fn(key, value) for each entry.
 template <typename Fn>
 void for_each_metadata(const Event& e, Fn&& fn) {

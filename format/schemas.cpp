@@ -60,6 +60,22 @@ constexpr FieldDef kSpanExit[] = {{"worker_id", t(T::kVarint)},
                                   {"span_id", t(T::kVarint)},
                                   {"span_name", t(T::kPooledString)}};
 
+constexpr FieldDef kThreadName[] = {{"pid", t(T::kU32)},
+                                    {"tid", t(T::kU32)},
+                                    {"name", t(T::kPooledString)},
+                                    {"exec", t(T::kBool)}};
+constexpr FieldDef kThreadStart[] = {
+    {"pid", t(T::kU32)}, {"tid", t(T::kU32)}, {"ppid", t(T::kU32)}, {"ptid", t(T::kU32)}};
+constexpr FieldDef kThreadExit[] = {{"pid", t(T::kU32)}, {"tid", t(T::kU32)}};
+constexpr FieldDef kProcessExit[] = {
+    {"pid", t(T::kU32)}, {"status", t(T::kI64)}, {"signal", t(T::kU8)}};
+constexpr FieldDef kMapping[] = {{"pid", t(T::kU32)},          {"start", t(T::kVarint)},
+                                 {"length", t(T::kVarint)},    {"file_offset", t(T::kVarint)},
+                                 {"path", t(T::kPooledString)}, {"build_id", t(T::kBytes)},
+                                 {"executable", t(T::kBool)}};
+constexpr FieldDef kLost[] = {{"source", t(T::kU8)}, {"cpu", t(T::kVarint)}, {"count", t(T::kVarint)}};
+constexpr FieldDef kThrottle[] = {{"cpu", t(T::kVarint)}, {"throttled", t(T::kBool)}};
+
 // Indexed by Builtin.
 constexpr BuiltinSchema kBuiltins[] = {
     {Builtin::kNone, "", false, {}},
@@ -81,6 +97,13 @@ constexpr BuiltinSchema kBuiltins[] = {
     {Builtin::kSpanClose, "SpanCloseEvent", false, kSpanClose},
     {Builtin::kSpanEnter, "SpanEnter:", true, kSpanEnter},
     {Builtin::kSpanExit, "SpanExit:", true, kSpanExit},
+    {Builtin::kThreadName, "ThreadNameEvent", false, kThreadName},
+    {Builtin::kThreadStart, "ThreadStartEvent", false, kThreadStart},
+    {Builtin::kThreadExit, "ThreadExitEvent", false, kThreadExit},
+    {Builtin::kProcessExit, "ProcessExitEvent", false, kProcessExit},
+    {Builtin::kMapping, "MappingEvent", false, kMapping},
+    {Builtin::kLost, "LostEvent", false, kLost},
+    {Builtin::kThrottle, "ThrottleEvent", false, kThrottle},
 };
 static_assert(sizeof kBuiltins / sizeof kBuiltins[0] == static_cast<size_t>(Builtin::kCount));
 

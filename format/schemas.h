@@ -33,6 +33,14 @@ enum class Builtin : uint8_t {
   kSpanClose,
   kSpanEnter,  // "SpanEnter:<callsite>": fixed fields then one per span field
   kSpanExit,   // "SpanExit:<callsite>"
+  // dial9's own schemas (docs/FORMAT.md, "Native schemas").
+  kThreadName,
+  kThreadStart,
+  kThreadExit,
+  kProcessExit,
+  kMapping,
+  kLost,
+  kThrottle,
   kCount,
 };
 
@@ -90,6 +98,13 @@ enum SymbolTableEntryField {
 enum SpanCloseField { kCloseSpan };
 enum SpanEnterField { kEnterWorker, kEnterSpan, kEnterParent, kEnterName };
 enum SpanExitField { kExitWorker, kExitSpan, kExitName };
+enum ThreadNameField { kNamePid, kNameTid, kNameName, kNameExec };
+enum ThreadStartField { kStartPid, kStartTid, kStartPpid, kStartPtid };
+enum ThreadExitField { kThreadExitPid, kThreadExitTid };
+enum ProcessExitField { kProcExitPid, kProcExitStatus, kProcExitSignal };
+enum MappingField { kMapPid, kMapStart, kMapLength, kMapOffset, kMapPath, kMapBuildId, kMapExec };
+enum LostField { kLostSource, kLostCpu, kLostCount };
+enum ThrottleField { kThrottleCpu, kThrottleOn };
 }  // namespace slot
 
 }  // namespace dial9::format

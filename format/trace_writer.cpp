@@ -202,4 +202,61 @@ void TraceWriter::span_close(uint64_t ts, const SpanClose& e) {
   enc_.put_varint(e.span_id);
 }
 
+void TraceWriter::thread_name(uint64_t ts, const ThreadName& e) {
+  uint16_t id = schema(Builtin::kThreadName);
+  uint32_t name = string(e.name);
+  enc_.begin_event(id, ts);
+  enc_.put_u32(e.pid);
+  enc_.put_u32(e.tid);
+  enc_.put_pool_ref(name);
+  enc_.put_bool(e.exec);
+}
+
+void TraceWriter::thread_start(uint64_t ts, const ThreadStart& e) {
+  enc_.begin_event(schema(Builtin::kThreadStart), ts);
+  enc_.put_u32(e.pid);
+  enc_.put_u32(e.tid);
+  enc_.put_u32(e.ppid);
+  enc_.put_u32(e.ptid);
+}
+
+void TraceWriter::thread_exit(uint64_t ts, const ThreadExit& e) {
+  enc_.begin_event(schema(Builtin::kThreadExit), ts);
+  enc_.put_u32(e.pid);
+  enc_.put_u32(e.tid);
+}
+
+void TraceWriter::process_exit(uint64_t ts, const ProcessExit& e) {
+  enc_.begin_event(schema(Builtin::kProcessExit), ts);
+  enc_.put_u32(e.pid);
+  enc_.put_i64(e.status);
+  enc_.put_u8(e.signal);
+}
+
+void TraceWriter::mapping(uint64_t ts, const Mapping& e) {
+  uint16_t id = schema(Builtin::kMapping);
+  uint32_t path = string(e.path);
+  enc_.begin_event(id, ts);
+  enc_.put_u32(e.pid);
+  enc_.put_varint(e.start);
+  enc_.put_varint(e.length);
+  enc_.put_varint(e.file_offset);
+  enc_.put_pool_ref(path);
+  enc_.put_bytes(e.build_id);
+  enc_.put_bool(e.executable);
+}
+
+void TraceWriter::lost(uint64_t ts, const Lost& e) {
+  enc_.begin_event(schema(Builtin::kLost), ts);
+  enc_.put_u8(e.source);
+  enc_.put_varint(e.cpu);
+  enc_.put_varint(e.count);
+}
+
+void TraceWriter::throttle(uint64_t ts, const Throttle& e) {
+  enc_.begin_event(schema(Builtin::kThrottle), ts);
+  enc_.put_varint(e.cpu);
+  enc_.put_bool(e.throttled);
+}
+
 }  // namespace dial9::format

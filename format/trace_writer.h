@@ -66,6 +66,14 @@ class TraceWriter {
   void clock_sync(uint64_t ts_ns, const ClockSync& e);
   void symbol(uint64_t ts_ns, const SymbolTableEntry& e);
   void span_close(uint64_t ts_ns, const SpanClose& e);
+  // dial9's own schemas.
+  void thread_name(uint64_t ts_ns, const ThreadName& e);
+  void thread_start(uint64_t ts_ns, const ThreadStart& e);
+  void thread_exit(uint64_t ts_ns, const ThreadExit& e);
+  void process_exit(uint64_t ts_ns, const ProcessExit& e);
+  void mapping(uint64_t ts_ns, const Mapping& e);
+  void lost(uint64_t ts_ns, const Lost& e);
+  void throttle(uint64_t ts_ns, const Throttle& e);
 
  private:
   static bool grow(ByteBuffer& b, size_t need);

@@ -89,6 +89,36 @@ inline uint64_t typed_checksum(const format::Event& e) {
       return v.addr + v.size + touch(v.symbol_name) + v.inline_depth + touch(v.source_file) +
              v.source_line;
     }
+    case Builtin::kThreadName: {
+      ThreadName v = as_thread_name(e);
+      return v.pid + v.tid + touch(v.name) + v.exec;
+    }
+    case Builtin::kThreadStart: {
+      ThreadStart v = as_thread_start(e);
+      return v.pid + v.tid + v.ppid + v.ptid;
+    }
+    case Builtin::kThreadExit: {
+      ThreadExit v = as_thread_exit(e);
+      return v.pid + v.tid;
+    }
+    case Builtin::kProcessExit: {
+      ProcessExit v = as_process_exit(e);
+      return v.pid + static_cast<uint64_t>(v.status) + v.signal;
+    }
+    case Builtin::kMapping: {
+      Mapping v = as_mapping(e);
+      uint64_t acc = v.pid + v.start + v.length + v.file_offset + touch(v.path) + v.executable;
+      for (uint8_t b : v.build_id) acc += b;
+      return acc;
+    }
+    case Builtin::kLost: {
+      Lost v = as_lost(e);
+      return v.source + v.cpu + v.count;
+    }
+    case Builtin::kThrottle: {
+      Throttle v = as_throttle(e);
+      return v.cpu + v.throttled;
+    }
     case Builtin::kSpanClose:
       return as_span_close(e).span_id;
     case Builtin::kSpanEnter:

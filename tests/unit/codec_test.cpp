@@ -332,6 +332,14 @@ TEST_CASE("typed views read every built-in written by TraceWriter") {
   w.span_close(13, SpanClose{77});
   std::vector<std::pair<std::string, std::string>> meta = {{"service", "x"}};
   w.segment_metadata(14, meta);
+  const uint8_t build_id[] = {0xde, 0xad, 0xbe, 0xef};
+  w.thread_name(15, ThreadName{10, 11, "worker-1", true});
+  w.thread_start(16, ThreadStart{10, 12, 1, 11});
+  w.thread_exit(17, ThreadExit{10, 12});
+  w.process_exit(18, ProcessExit{10, 137, 9});
+  w.mapping(19, Mapping{10, 0x555555554000, 0x3000, 0x1000, "/usr/bin/app", build_id, true});
+  w.lost(20, Lost{static_cast<uint8_t>(LostSource::kRingFull), 1, 42});
+  w.throttle(21, Throttle{1, true});
   Decoder d;
   int n = 0;
   collect_first(d, w.bytes(), [&](const Event& e) {
@@ -362,6 +370,22 @@ TEST_CASE("typed views read every built-in written by TraceWriter") {
         break;
       }
       case Builtin::kSpanClose: CHECK(as_span_close(e).span_id == 77); break;
+      case Builtin::kThreadName: {
+        auto v = as_thread_name(e);
+        CHECK((v.pid == 10 && v.tid == 11 && v.name == "worker-1" && v.exec));
+        break;
+      }
+      case Builtin::kThreadStart: CHECK(as_thread_start(e).ptid == 11); break;
+      case Builtin::kThreadExit: CHECK(as_thread_exit(e).tid == 12); break;
+      case Builtin::kProcessExit: CHECK((as_process_exit(e).status == 137 && as_process_exit(e).signal == 9)); break;
+      case Builtin::kMapping: {
+        auto m = as_mapping(e);
+        CHECK((m.start == 0x555555554000 && m.length == 0x3000 && m.file_offset == 0x1000));
+        CHECK((m.path == "/usr/bin/app" && m.executable && m.build_id.size() == 4 && m.build_id[3] == 0xef));
+        break;
+      }
+      case Builtin::kLost: CHECK((as_lost(e).count == 42 && as_lost(e).cpu == 1)); break;
+      case Builtin::kThrottle: CHECK(as_throttle(e).throttled); break;
       case Builtin::kSegmentMetadata: {
         int entries = 0;
         for_each_metadata(e, [&](std::string_view k, std::string_view v) {
@@ -374,7 +398,7 @@ TEST_CASE("typed views read every built-in written by TraceWriter") {
       default: FAIL("unexpected builtin " << e.name());
     }
   });
-  CHECK(n == 14);
+  CHECK(n == 21);
 }
 
 TEST_CASE("resync keeps a stream header split across chunks") {

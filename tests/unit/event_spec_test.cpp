@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <ctime>
 
 #include "capture/event_spec.h"
 
@@ -54,6 +55,8 @@ TEST_CASE("sampling settings: frequency or period, kernel, callchains, inheritan
   CHECK(a.exclude_callchain_kernel == 0);
   CHECK(a.inherit == 1);
   CHECK(a.sample_id_all == 1);
+  CHECK((a.use_clockid == 1 && a.clockid == CLOCK_MONOTONIC));
+  CHECK(a.read_format == PERF_FORMAT_LOST);
   CHECK((a.mmap2 == 1 && a.comm == 1 && a.comm_exec == 1 && a.task == 1));
   CHECK((a.disabled == 0 && a.enable_on_exec == 0));
 

@@ -1,0 +1,337 @@
+#include "capture/session.h"
+
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "base/unique_fd.h"
+#include "capture/perf_records.h"
+#include "format/segment_writer.h"
+#include "format/trace_writer.h"
+
+namespace dial9::capture {
+namespace {
+
+uint64_t mono_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1000000000u + static_cast<uint64_t>(t.tv_nsec);
+}
+
+int paranoid_level() {
+  std::ifstream in("/proc/sys/kernel/perf_event_paranoid");
+  int v = 2;
+  in >> v;
+  return v;
+}
+
+// Converts perf records to TRC events and collects them into batches.
+class Converter {
+ public:
+  void on_record(const ParsedRecord& r, SessionResult& res) {
+    using namespace format;
+    switch (r.kind) {
+      case RecordKind::kSample: {
+        CpuSample s;
+        s.worker_id = kWorkerNone;
+        s.tid = r.tid;
+        s.source = static_cast<uint8_t>(SampleSource::kPeriodic);
+        auto it = names_.find(r.tid);
+        if (it != names_.end()) s.thread_name = it->second;
+        s.cpu = r.cpu;
+        w_.cpu_sample(r.time, s, r.callchain);
+        ++res.samples;
+        see(r.pid, r.tid, res);
+        break;
+      }
+      case RecordKind::kComm:
+        names_[r.tid] = std::string(r.name);
+        w_.thread_name(r.time, ThreadName{r.pid, r.tid, r.name, (r.misc & PERF_RECORD_MISC_COMM_EXEC) != 0});
+        see(r.pid, r.tid, res);
+        break;
+      case RecordKind::kFork: {
+        // A new thread starts with its creator's name until it sets one.
+        auto parent = names_.find(r.ptid);
+        if (parent != names_.end()) names_[r.tid] = parent->second;
+        w_.thread_start(r.time, ThreadStart{r.pid, r.tid, r.ppid, r.ptid});
+        see(r.pid, r.tid, res);
+        break;
+      }
+      case RecordKind::kExit:
+        w_.thread_exit(r.time, ThreadExit{r.pid, r.tid});
+        break;
+      case RecordKind::kMmap: {
+        Mapping m;
+        m.pid = r.pid;
+        m.start = r.addr;
+        m.length = r.len;
+        m.file_offset = r.pgoff;
+        m.path = r.name;
+        m.build_id = r.build_id;
+        m.executable = (r.prot & PROT_EXEC) != 0;
+        w_.mapping(r.time, m);
+        break;
+      }
+      case RecordKind::kLost:
+      case RecordKind::kLostSamples: {
+        uint8_t source = static_cast<uint8_t>(r.kind == RecordKind::kLost ? LostSource::kRingFull : LostSource::kKernel);
+        w_.lost(r.time, Lost{source, r.cpu, r.lost});
+        res.lost += r.lost;
+        if (r.kind == RecordKind::kLost) lost_by_cpu_[r.cpu] += r.lost;
+        break;
+      }
+      case RecordKind::kThrottle:
+      case RecordKind::kUnthrottle:
+        w_.throttle(r.time, Throttle{r.cpu, r.kind == RecordKind::kThrottle});
+        if (r.kind == RecordKind::kThrottle) ++res.throttles;
+        break;
+      case RecordKind::kOther:
+        return;
+    }
+    if (r.time != 0) {
+      first_ = std::min(first_, r.time);
+      last_ = std::max(last_, r.time);
+    }
+    ++events_;
+  }
+
+  uint64_t lost_on(uint32_t cpu) const {
+    auto it = lost_by_cpu_.find(cpu);
+    return it == lost_by_cpu_.end() ? 0 : it->second;
+  }
+  void unreported_loss(uint64_t ts, uint32_t cpu, uint64_t count, SessionResult& res) {
+    w_.lost(ts, format::Lost{static_cast<uint8_t>(format::LostSource::kRingFull), cpu, count});
+    res.lost += count;
+    first_ = std::min(first_, ts);
+    last_ = std::max(last_, ts);
+    ++events_;
+  }
+
+  void process_exit(uint64_t ts, pid_t pid, int status, int signal) {
+    w_.process_exit(ts, format::ProcessExit{static_cast<uint32_t>(pid), status, static_cast<uint8_t>(signal)});
+    first_ = std::min(first_, ts);
+    last_ = std::max(last_, ts);
+    ++events_;
+  }
+
+  // Hands the batch (one self-contained stream) to the writer.
+  void flush(format::SegmentWriter& writer) {
+    if (events_ == 0) return;
+    writer.append(w_.bytes(), first_, last_);
+    w_.reset();
+    events_ = 0;
+    first_ = UINT64_MAX;
+    last_ = 0;
+  }
+
+ private:
+  void see(uint32_t pid, uint32_t tid, SessionResult& res) {
+    if (tids_.insert(tid).second) res.threads = tids_.size();
+    if (pids_.insert(pid).second) res.processes = pids_.size();
+  }
+  format::TraceWriter w_;
+  std::unordered_map<uint32_t, std::string> names_;
+  std::unordered_set<uint32_t> tids_, pids_;
+  std::unordered_map<uint32_t, uint64_t> lost_by_cpu_;  // from PERF_RECORD_LOST
+  uint64_t events_ = 0;
+  uint64_t first_ = UINT64_MAX, last_ = 0;
+};
+
+}  // namespace
+
+bool can_sample_cycles() {
+  SamplingSpec s;
+  s.event = "cycles";
+  s.inherit = false;
+  s.kernel = false;
+  auto attr = build_attr(s);
+  if (!attr) return false;
+  attr->disabled = 1;
+  auto ring = PerfRing::open(*attr, 0, -1, 1);
+  return ring.has_value();
+}
+
+Session::~Session() = default;
+
+Result<std::unique_ptr<Session>> Session::open(pid_t pid, SessionOptions options) {
+  std::unique_ptr<Session> s(new Session());
+  s->pid_ = pid;
+  s->opt_ = std::move(options);
+  s->opt_.sampling.inherit = true;
+  s->opt_.sampling.enable_on_exec = true;
+  long ncpu = ::sysconf(_SC_NPROCESSORS_CONF);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto attr = build_attr(s->opt_.sampling);
+    if (!attr) return fail(attr.error());
+    if (!s->lost_from_read_) attr->read_format = 0;
+    // Wake the loop when a quarter of a ring is full (it also drains on a timer).
+    attr->watermark = 1;
+    attr->wakeup_watermark = static_cast<uint32_t>(s->opt_.mmap_pages * static_cast<size_t>(::sysconf(_SC_PAGESIZE)) / 4);
+    s->attr_ = *attr;
+    s->rings_.clear();
+    s->ring_cpus_.clear();
+    Error first_error;
+    for (int cpu = 0; cpu < ncpu; ++cpu) {
+      auto ring = PerfRing::open(*attr, pid, cpu, s->opt_.mmap_pages);
+      if (ring) {
+        s->rings_.push_back(std::move(*ring));
+        s->ring_cpus_.push_back(cpu);
+      } else if (ring.error().errno_value() != ENODEV && first_error.message().empty()) {
+        first_error = ring.error();  // ENODEV: an offline CPU
+      }
+    }
+    if (!s->rings_.empty() && first_error.message().empty()) return s;
+    int e = first_error.errno_value();
+    if (e == EINVAL && (attr->read_format & PERF_FORMAT_LOST) && attempt == 0) {
+      // A kernel before 6.0: lost samples are then known from records only.
+      s->lost_from_read_ = false;
+      continue;
+    }
+    if ((e == EACCES || e == EPERM) && s->opt_.sampling.kernel) {
+      // Kernel samples need more privilege than user ones: keep recording
+      // without them, and say what was lost and how to get it back.
+      s->opt_.sampling.kernel = false;
+      s->degraded_.push_back("kernel samples and kernel stacks are off: kernel.perf_event_paranoid is " +
+                             std::to_string(paranoid_level()) +
+                             "; fix: sudo sysctl kernel.perf_event_paranoid=1, or grant CAP_PERFMON");
+      continue;
+    }
+    if (!first_error.message().empty()) return fail(first_error);
+    return fail("no CPU could be sampled");
+  }
+  return fail("cannot open perf events");
+}
+
+Result<SessionResult> Session::run(format::SegmentWriter& writer) {
+  SessionResult res;
+  Converter conv;
+  UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
+  if (!ep) return fail(Error::from_errno("epoll_create1"));
+  auto watch = [&](int fd, uint64_t tag) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = tag;
+    return ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev) == 0;
+  };
+  // Tags: 0..n-1 rings, then these.
+  const uint64_t kTimer = 1u << 20, kSignal = kTimer + 1, kChild = kTimer + 2;
+  for (size_t i = 0; i < rings_.size(); ++i) watch(rings_[i].fd(), i);
+  UniqueFd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  itimerspec its{};
+  its.it_interval.tv_sec = static_cast<time_t>(opt_.batch_interval_ns / 1000000000u);
+  its.it_interval.tv_nsec = static_cast<long>(opt_.batch_interval_ns % 1000000000u);
+  its.it_value = its.it_interval;
+  ::timerfd_settime(timer.get(), 0, &its, nullptr);
+  watch(timer.get(), kTimer);
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
+  UniqueFd sfd(::signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK));
+  watch(sfd.get(), kSignal);
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
+  if (!pidfd) return fail(Error::from_errno("pidfd_open"));
+  watch(pidfd.get(), kChild);
+
+  ParsedRecord rec;
+  Error parse_error;
+  auto drain_all = [&] {
+    for (PerfRing& r : rings_) {
+      r.drain([&](std::span<const uint8_t> bytes) {
+        if (auto ok = parse_record(bytes, attr_.sample_type, rec); ok) {
+          conv.on_record(rec, res);
+        } else if (parse_error.message().empty()) {
+          parse_error = ok.error();
+        }
+      });
+    }
+  };
+  auto note = [&](const std::string& s) {
+    if (opt_.note) opt_.note(s);
+  };
+
+  const uint64_t deadline = opt_.duration_ns ? mono_ns() + opt_.duration_ns : UINT64_MAX;
+  int interrupts = 0;
+  bool stop = false;
+  while (!stop) {
+    epoll_event evs[16];
+    int timeout_ms = -1;
+    if (deadline != UINT64_MAX) {
+      uint64_t now = mono_ns();
+      timeout_ms = now >= deadline ? 0 : static_cast<int>(std::min<uint64_t>((deadline - now) / 1000000 + 1, 1000));
+    }
+    int n = ::epoll_wait(ep.get(), evs, 16, timeout_ms);
+    if (n < 0 && errno != EINTR) return fail(Error::from_errno("epoll_wait"));
+    for (int i = 0; i < n; ++i) {
+      uint64_t tag = evs[i].data.u64;
+      if (tag < rings_.size()) {
+        drain_all();
+      } else if (tag == kTimer) {
+        uint64_t ticks;
+        (void)!::read(timer.get(), &ticks, sizeof ticks);
+        drain_all();
+        conv.flush(writer);
+      } else if (tag == kSignal) {
+        signalfd_siginfo si{};
+        while (::read(sfd.get(), &si, sizeof si) == sizeof si) {
+          if (si.ssi_signo == SIGINT && ++interrupts == 1) {
+            note("Ctrl-C: recording until the program exits; press Ctrl-C again to stop recording "
+                 "and leave it running");
+          } else {
+            stop = true;
+          }
+        }
+      } else if (tag == kChild) {
+        int status = 0;
+        pid_t r;
+        do {
+          r = ::waitpid(pid_, &status, WNOHANG);
+        } while (r < 0 && errno == EINTR);
+        if (r == pid_) {
+          res.exited = true;
+          int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+          res.exit_status = sig ? 128 + sig : WEXITSTATUS(status);
+          drain_all();
+          conv.process_exit(mono_ns(), pid_, res.exit_status, sig);
+          stop = true;
+        }
+      }
+    }
+    if (!stop && mono_ns() >= deadline) {
+      note("--duration reached: recording stopped; the program goes on running (pid " + std::to_string(pid_) + ")");
+      stop = true;
+    }
+  }
+  // Stop sampling before the last drain, so nothing arrives after it.
+  for (PerfRing& r : rings_) (void)r.disable();
+  drain_all();
+  // The kernel reports a loss as a record only with the ring's next write,
+  // so losses just before the end may never arrive as records; the event's
+  // own count has them all.
+  if (lost_from_read_) {
+    for (size_t i = 0; i < rings_.size(); ++i) {
+      auto lost = rings_[i].read_lost();
+      uint64_t reported = conv.lost_on(static_cast<uint32_t>(ring_cpus_[i]));
+      if (lost && *lost > reported) conv.unreported_loss(mono_ns(), static_cast<uint32_t>(ring_cpus_[i]), *lost - reported, res);
+    }
+  }
+  conv.flush(writer);
+  if (!res.exited) res.detached = true;
+  if (!parse_error.message().empty()) note("some perf records could not be decoded: " + parse_error.message());
+  return res;
+}
+
+}  // namespace dial9::capture

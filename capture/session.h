@@ -1,0 +1,81 @@
+// One recording: perf rings on a launched program (all its threads and
+// descendants), read in an epoll loop and written as TRC batches to a
+// SegmentWriter until the program exits or the user stops recording.
+//
+// Signal policy (the CLI blocks SIGINT/SIGTERM/SIGHUP before run()): the
+// first SIGINT only notes that the user pressed Ctrl-C (the program, in the
+// same process group, got it too) and recording goes on until the program
+// exits; a second SIGINT, or SIGTERM/SIGHUP, stops recording and leaves the
+// program running. So does the end of `duration_ns`.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "capture/event_spec.h"
+#include "capture/perf_ring.h"
+
+namespace dial9::format {
+class SegmentWriter;
+}
+
+namespace dial9::capture {
+
+struct SessionOptions {
+  SamplingSpec sampling;         // inherit and enable_on_exec are set by the session
+  size_t mmap_pages = 64;        // ring data pages per CPU (a power of two)
+  uint64_t batch_interval_ns = 100'000'000;
+  uint64_t duration_ns = 0;      // 0: until the program exits
+  // Progress lines for the user (first Ctrl-C, duration reached, ...).
+  std::function<void(const std::string&)> note;
+};
+
+struct SessionResult {
+  uint64_t samples = 0;
+  uint64_t lost = 0;        // samples the kernel could not deliver
+  uint64_t throttles = 0;
+  uint64_t threads = 0;     // distinct threads seen
+  uint64_t processes = 0;   // distinct processes seen
+  bool exited = false;      // the program exited while recorded
+  int exit_status = 0;      // its status as a shell reports it (128 + signal)
+  bool detached = false;    // recording stopped and the program left running
+};
+
+class Session {
+ public:
+  // Opens one ring per CPU on `pid` (a SuspendedProcess, not yet started).
+  // When kernel samples are not permitted, retries without them and says so
+  // in degraded().
+  static Result<std::unique_ptr<Session>> open(pid_t pid, SessionOptions options);
+  ~Session();
+
+  // What was lost to missing permissions, with the fix, one line each.
+  const std::vector<std::string>& degraded() const { return degraded_; }
+  const perf_event_attr& attr() const { return attr_; }
+
+  // Records until the program exits or recording is stopped.
+  Result<SessionResult> run(format::SegmentWriter& writer);
+
+ private:
+  Session() = default;
+  struct State;
+  pid_t pid_ = -1;
+  SessionOptions opt_;
+  perf_event_attr attr_{};
+  std::vector<PerfRing> rings_;
+  std::vector<int> ring_cpus_;
+  std::vector<std::string> degraded_;
+  bool lost_from_read_ = true;  // read_format PERF_FORMAT_LOST accepted
+};
+
+// Whether the hardware `cycles` event can sample here (false in most VMs):
+// the recorder's default event is `cycles` when it can, else `cpu-clock`.
+bool can_sample_cycles();
+
+}  // namespace dial9::capture

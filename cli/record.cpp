@@ -1,0 +1,306 @@
+// `dial9 record [options] [--] PROGRAM [ARGS...]`: launch a program and
+// record it until it exits. See man/dial9-record.1.
+#include <CLI/CLI.hpp>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "capture/event_spec.h"
+#include "capture/session.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/units.h"
+#include "format/segment_writer.h"
+#include "inject/launch.h"
+
+namespace dial9::cli {
+namespace {
+
+struct RecordOptions {
+  std::vector<std::string> command;
+  std::string output;
+  // Signed, so that -F -5 is refused rather than wrapped to a huge number.
+  int64_t frequency = 999;
+  int64_t period = 0;
+  std::string event;
+  bool no_kernel = false;
+  std::string duration;
+  std::string max_file_size = "64MiB";
+  std::string max_total_size = "1GiB";
+  std::string rotation_period;
+  std::string compression = "zstd";
+  std::string on_seal;
+  int64_t mmap_pages = 64;
+  bool quiet = false;
+};
+
+struct UsageError {
+  std::string message;
+};
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+
+// Like execvp's search: does `program` name an executable file?
+std::string check_runnable(const std::string& program) {
+  auto runnable = [](const std::string& path) -> int {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return errno;
+    if (S_ISDIR(st.st_mode)) return EISDIR;
+    return ::access(path.c_str(), X_OK) == 0 ? 0 : errno;
+  };
+  int err = ENOENT;
+  if (program.find('/') != std::string::npos) {
+    err = runnable(program);
+  } else {
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    for (size_t start = 0; start <= dirs.size();) {
+      size_t colon = dirs.find(':', start);
+      std::string dir = dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+      int e = runnable((dir.empty() ? "." : dir) + "/" + program);
+      if (e == 0) return "";
+      if (e != ENOENT) err = e;
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+  }
+  return err == 0 ? "" : "cannot run '" + program + "': " + std::strerror(err);
+}
+
+// Checks before starting anything that the output directory can be made.
+std::string check_output(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p(dir);
+  if (fs::exists(p, ec)) {
+    if (!fs::is_directory(p, ec)) return "'" + dir + "' exists and is not a directory; choose another -o";
+    if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+      return "cannot write to '" + dir + "': " + std::strerror(errno) + "; choose another -o";
+    }
+    return "";
+  }
+  fs::path parent = fs::absolute(p, ec).parent_path();
+  while (!parent.empty() && !fs::exists(parent, ec)) parent = parent.parent_path();
+  if (::access(parent.c_str(), W_OK | X_OK) != 0) {
+    return "cannot create '" + dir + "' in '" + parent.string() + "': " + std::strerror(errno) + "; choose another -o";
+  }
+  return "";
+}
+
+std::string default_output(const std::string& program) {
+  char stamp[32];
+  std::time_t now = std::time(nullptr);
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  return "./dial9-" + std::filesystem::path(program).filename().string() + "-" + stamp;
+}
+
+std::string human_bytes(uint64_t b) {
+  char buf[32];
+  if (b >= (1u << 20)) {
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(b) / (1 << 20));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(b) / 1024);
+  }
+  return buf;
+}
+
+int run_record(const RecordOptions& o) {
+  auto say = [&](const std::string& line) {
+    if (!o.quiet) std::fprintf(stderr, "dial9 record: %s\n", line.c_str());
+  };
+  auto error = [](int code, const std::string& line) {
+    std::fprintf(stderr, "dial9 record: %s\n", line.c_str());
+    return code;
+  };
+  try {
+    // ---- usage: everything checked before anything starts ----
+    if (o.command.empty()) throw UsageError{"no program to record; usage: dial9 record [options] -- PROGRAM [ARGS...]"};
+    if (o.frequency <= 0) {
+      throw UsageError{"-F/--frequency must be a positive number of Hz, not " + std::to_string(o.frequency)};
+    }
+    if (o.period < 0) throw UsageError{"-c/--period must be a positive count, not " + std::to_string(o.period)};
+    if (o.mmap_pages <= 0 || (o.mmap_pages & (o.mmap_pages - 1)) != 0) {
+      throw UsageError{"--mmap-pages must be a power of two, not " + std::to_string(o.mmap_pages)};
+    }
+    auto size_of = [](const std::string& flag, const std::string& v) {
+      auto r = parse_size(v);
+      if (!r) throw UsageError{flag + ": " + r.error().message()};
+      return *r;
+    };
+    auto time_of = [](const std::string& flag, const std::string& v) -> uint64_t {
+      if (v.empty()) return 0;
+      auto r = parse_duration(v);
+      if (!r) throw UsageError{flag + ": " + r.error().message()};
+      if (*r == 0) throw UsageError{flag + " must be longer than 0"};
+      return *r;
+    };
+    format::SegmentOptions seg;
+    seg.max_file_size = size_of("--max-file-size", o.max_file_size);
+    seg.max_total_size = size_of("--max-total-size", o.max_total_size);
+    seg.rotation_period_ns = time_of("--rotation-period", o.rotation_period);
+    uint64_t duration = time_of("--duration", o.duration);
+    seg.compression = o.compression == "gzip"   ? format::Compression::kGzip
+                      : o.compression == "none" ? format::Compression::kNone
+                                                : format::Compression::kZstd;
+    seg.level = seg.compression == format::Compression::kGzip ? 6 : 3;
+    seg.on_seal = o.on_seal;
+
+    capture::SessionOptions so;
+    so.mmap_pages = static_cast<size_t>(o.mmap_pages);
+    so.duration_ns = duration;
+    so.sampling.frequency_hz = static_cast<uint64_t>(o.frequency);
+    so.sampling.period = static_cast<uint64_t>(o.period);
+    so.sampling.kernel = !o.no_kernel;
+    std::vector<std::string> notes;
+    if (o.event.empty()) {
+      so.sampling.event = capture::can_sample_cycles() ? "cycles" : "cpu-clock";
+      if (so.sampling.event == "cpu-clock") notes.push_back("the hardware cycles event cannot sample here (no PMU, as in most VMs): sampling cpu-clock");
+    } else {
+      auto events = capture::split_event_list(o.event);
+      if (!events) throw UsageError{"-e: " + events.error().message()};
+      if (events->size() > 1) throw UsageError{"-e: record samples one event at a time; choose one of " + o.event};
+      so.sampling.event = events->front();
+    }
+    if (auto attr = capture::build_attr(so.sampling); !attr) throw UsageError{attr.error().message()};
+    if (std::string why = check_runnable(o.command.front()); !why.empty()) throw UsageError{why};
+    std::string out = o.output.empty() ? default_output(o.command.front()) : o.output;
+    if (std::string why = check_output(out); !why.empty()) {
+      if (why.find("is not a directory") != std::string::npos) throw UsageError{why};
+      return error(kExitRuntimeError, why);  // a permission problem, not a typo
+    }
+
+    // ---- launch suspended, arm the events, start ----
+    auto child = inject::SuspendedProcess::spawn(inject::LaunchSpec{o.command, {}}, "/proc/self/exe");
+    if (!child) return error(kExitRuntimeError, child.error().message());
+    so.note = say;
+    auto session = capture::Session::open(child->pid(), so);
+    if (!session) return error(kExitRuntimeError, session.error().message());
+    for (const auto& d : (*session)->degraded()) notes.push_back(d);
+
+    seg.dir = out;
+    seg.stem = "dial9";
+    seg.metadata = {{"command", join(o.command)},
+                    {"pid", std::to_string(child->pid())},
+                    {"event", so.sampling.event},
+                    {o.period ? "period" : "frequency_hz", std::to_string(o.period ? o.period : o.frequency)},
+                    {"kernel", (*session)->attr().exclude_kernel ? "false" : "true"},
+                    {"mmap_pages", std::to_string(o.mmap_pages)}};
+    std::string degraded;
+    for (const auto& n : notes) degraded += (degraded.empty() ? "" : "; ") + n;
+    if (!degraded.empty()) seg.metadata.emplace_back("degraded", degraded);
+    bool created = !std::filesystem::exists(out);
+    seg.log = [&](const std::string& l) { std::fprintf(stderr, "dial9 record: %s\n", l.c_str()); };
+    auto writer = format::SegmentWriter::open(seg);
+    if (!writer) return error(kExitRuntimeError, writer.error().message());
+
+    // Ctrl-C reaches the program through the terminal; dial9 takes signals
+    // through the session's signalfd from here on.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    ::pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    if (auto started = child->start(); !started) {
+      (void)(*writer)->close();
+      std::error_code ec;
+      if (created) std::filesystem::remove(out, ec);  // leave nothing behind
+      int code = started.error().errno_value() == ENOENT || started.error().errno_value() == EACCES ||
+                         started.error().errno_value() == ENOEXEC
+                     ? kExitUsage
+                     : kExitRuntimeError;
+      return error(code, started.error().message());
+    }
+    for (const auto& n : notes) say(n);
+    say("recording " + join(o.command) + " (pid " + std::to_string(child->pid()) + ") into " + out);
+
+    auto res = (*session)->run(**writer);
+    auto closed = (*writer)->close();
+    auto st = (*writer)->stats();
+    if (!res) return error(kExitRuntimeError, res.error().message());
+
+    // ---- summary ----
+    uint64_t total = res->samples + res->lost;
+    double lost_pct = total ? 100.0 * static_cast<double>(res->lost) / static_cast<double>(total) : 0;
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "%" PRIu64 " samples (%s) from %" PRIu64 " threads in %" PRIu64 " processes; lost %" PRIu64 " (%.1f%%)",
+                  res->samples, so.sampling.event.c_str(), res->threads, res->processes, res->lost, lost_pct);
+    say(line);
+    if (lost_pct >= 5) {
+      say("warning: " + std::to_string(static_cast<int>(lost_pct)) +
+          "% of samples were lost: use a larger ring (--mmap-pages " + std::to_string(o.mmap_pages * 4) +
+          ") or a lower rate (-F)");
+    }
+    if (res->throttles) say("the kernel throttled sampling " + std::to_string(res->throttles) + " times (kernel.perf_event_max_sample_rate)");
+    say(std::to_string(st.segments_sealed) + " segment(s), " + human_bytes(st.bytes_written) + " in " + out);
+    if (st.dropped_batches) say("warning: " + std::to_string(st.dropped_batches) + " batches could not be written and were dropped");
+    if (res->detached) say("the program goes on running (pid " + std::to_string(child->pid()) + ")");
+    say("next: dial9 dump " + out);
+    if (!closed) return error(kExitRuntimeError, closed.error().message());
+    return res->exited ? res->exit_status : kExitOk;
+  } catch (const UsageError& u) {
+    return error(kExitUsage, u.message);
+  }
+}
+
+}  // namespace
+
+size_t program_start(const CLI::App& cmd, const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") return i;
+    if (a.size() < 2 || a[0] != '-') return i;  // the program
+    if (a.find('=') != std::string::npos) continue;  // --opt=value
+    // An option that takes a value consumes the next argument too, unless
+    // the value is glued on (-F99).
+    std::string name = a.rfind("--", 0) == 0 ? a.substr(2) : a.substr(1, 1);
+    bool glued = a.rfind("--", 0) != 0 && a.size() > 2;
+    for (const CLI::Option* opt : cmd.get_options()) {
+      bool match = a.rfind("--", 0) == 0 ? opt->check_lname(name) : opt->check_sname(name);
+      if (match && opt->get_items_expected_min() > 0 && !glued) ++i;
+    }
+  }
+  return args.size();
+}
+
+RunFn add_record_command(CLI::App& app, std::shared_ptr<std::vector<std::string>> program) {
+  auto o = std::make_shared<RecordOptions>();
+  CLI::App* cmd = app.add_subcommand("record", "Run a program and record it until it exits.");
+  cmd->footer("Usage: dial9 record [OPTIONS] [--] PROGRAM [ARGS...]. Exits with the program's status.");
+  cmd->add_option("-o,--output", o->output, "Trace directory (default ./dial9-PROGRAM-YYYYmmdd-HHMMSS)")->type_name("DIR");
+  cmd->add_option("-F,--frequency", o->frequency, "Samples per second per thread")->capture_default_str()->type_name("HZ");
+  cmd->add_option("-c,--period", o->period, "Sample every N events instead of at a frequency")->type_name("N");
+  cmd->add_option("-e,--event", o->event, "Event to sample: cycles, cpu-clock, task-clock, instructions, or a PMU event (default: cycles where the CPU can sample it, else cpu-clock)")->type_name("NAME");
+  cmd->add_flag("--no-kernel", o->no_kernel, "Do not sample the kernel or record kernel stacks");
+  cmd->add_option("--duration", o->duration, "Stop recording after this long and leave the program running (e.g. 30s)")->type_name("TIME");
+  cmd->add_option("--max-file-size", o->max_file_size, "Rotate segments at this size")->capture_default_str()->type_name("SIZE");
+  cmd->add_option("--max-total-size", o->max_total_size, "Delete the oldest segments beyond this total (0 = keep all)")->capture_default_str()->type_name("SIZE");
+  cmd->add_option("--rotation-period", o->rotation_period, "Also rotate at every multiple of this wall-clock period (e.g. 1m)")->type_name("TIME");
+  cmd->add_option("--compression", o->compression, "Segment compression")->check(CLI::IsMember({"zstd", "gzip", "none"}))->capture_default_str();
+  cmd->add_option("--on-seal", o->on_seal, "Run this shell command for each sealed segment, {} replaced by its path")->type_name("CMD");
+  cmd->add_option("--mmap-pages", o->mmap_pages, "Perf ring size per CPU, in pages (a power of two)")->capture_default_str()->type_name("N");
+  cmd->add_flag("-q,--quiet", o->quiet, "Print only errors");
+  return [o, program] {
+    o->command = *program;
+    return run_record(*o);
+  };
+}
+
+}  // namespace dial9::cli

@@ -1,0 +1,112 @@
+#include "inject/launch.h"
+
+#include <boost/process/args.hpp>
+#include <boost/process/child.hpp>
+#include <boost/process/env.hpp>
+#include <boost/process/exe.hpp>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace bp = boost::process;
+
+namespace dial9::inject {
+namespace {
+
+bool read_exact(int fd, void* buf, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = ::read(fd, static_cast<char*>(buf) + done, n - done);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    done += static_cast<size_t>(r);
+  }
+  return true;
+}
+
+}  // namespace
+
+SuspendedProcess::SuspendedProcess(pid_t pid, UniqueFd go, UniqueFd status, std::string program)
+    : pid_(pid), go_(std::move(go)), status_(std::move(status)), program_(std::move(program)) {}
+
+SuspendedProcess::SuspendedProcess(SuspendedProcess&& o) noexcept
+    : pid_(std::exchange(o.pid_, -1)), go_(std::move(o.go_)), status_(std::move(o.status_)),
+      program_(std::move(o.program_)), started_(o.started_) {}
+
+SuspendedProcess::~SuspendedProcess() {
+  if (pid_ > 0 && !started_) {
+    ::kill(pid_, SIGKILL);
+    int st;
+    while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+Result<SuspendedProcess> SuspendedProcess::spawn(const LaunchSpec& spec, const std::string& self_exe) {
+  if (spec.argv.empty()) return fail("no program to run");
+  // The trampoline's ends must survive its exec (not close-on-exec); ours
+  // must not leak into it.
+  int go[2], status[2];
+  if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(status, O_CLOEXEC) != 0) {
+    return fail(Error::from_errno("cannot create a pipe"));
+  }
+  UniqueFd go_read(go[0]), go_write(go[1]), status_read(status[0]), status_write(status[1]);
+  ::fcntl(go_read.get(), F_SETFD, 0);
+  ::fcntl(status_write.get(), F_SETFD, 0);
+
+  std::vector<std::string> args = {kTrampolineArg, std::to_string(go_read.get()),
+                                   std::to_string(status_write.get())};
+  args.insert(args.end(), spec.argv.begin(), spec.argv.end());
+  bp::environment env = boost::this_process::environment();
+  for (const auto& [k, v] : spec.env) env[k] = v;
+  std::error_code ec;
+  bp::child c(bp::exe = self_exe, bp::args = args, bp::env = env, ec);
+  if (ec) return fail("cannot start the launcher '" + self_exe + "': " + ec.message(), ec.value());
+  pid_t pid = c.id();
+  c.detach();  // we reap it ourselves; Boost must not kill it on scope exit
+  return SuspendedProcess(pid, std::move(go_write), std::move(status_read), spec.argv[0]);
+}
+
+Result<void> SuspendedProcess::start() {
+  if (started_) return {};
+  started_ = true;
+  char go = 'g';
+  if (::write(go_.get(), &go, 1) != 1) {
+    return fail(Error::from_errno("cannot start '" + program_ + "'"));
+  }
+  go_.reset();
+  int err = 0;
+  if (read_exact(status_.get(), &err, sizeof err)) {
+    int st;
+    while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    return fail("cannot run '" + program_ + "': " + std::strerror(err), err);
+  }
+  return {};  // EOF: the exec succeeded and closed the pipe
+}
+
+int run_trampoline(int argc, char** argv) {
+  if (argc < 5) return 127;
+  int go = std::atoi(argv[2]);
+  int status = std::atoi(argv[3]);
+  ::fcntl(go, F_SETFD, FD_CLOEXEC);
+  ::fcntl(status, F_SETFD, FD_CLOEXEC);  // closed by a successful exec: EOF for the parent
+  // The program gets a clean signal mask, whatever the launcher had blocked.
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  char c;
+  if (!read_exact(go, &c, 1)) _exit(127);  // the recorder went away before starting us
+  ::execvp(argv[4], argv + 4);
+  int err = errno;
+  (void)!::write(status, &err, sizeof err);
+  _exit(127);
+}
+
+}  // namespace dial9::inject

@@ -1,0 +1,224 @@
+// `dial9 record` on small real programs, with real perf events.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "capture/event_spec.h"
+#include "capture/perf_ring.h"
+#include "format/events.h"
+#include "format/trace_file.h"
+#include "tests/support/test_support.h"
+
+using namespace dial9;
+using namespace dial9::format;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Skips the calling test when this machine cannot open perf events.
+std::string perf_unavailable() {
+  capture::SamplingSpec s;
+  s.inherit = false;
+  auto attr = capture::build_attr(s);
+  if (!attr) return attr.error().message();
+  attr->disabled = 1;
+  auto ring = capture::PerfRing::open(*attr, 0, -1, 1);
+  return ring ? "" : ring.error().message();
+}
+
+struct Recording {
+  uint64_t samples = 0;
+  std::map<uint32_t, std::string> thread_names;       // tid -> last name
+  std::map<uint32_t, uint64_t> samples_by_tid;
+  std::set<uint32_t> sample_pids;
+  std::map<uint32_t, int64_t> exits;                  // pid -> status
+  uint64_t lost = 0;
+  std::map<std::string, std::string> meta;
+  uint64_t mappings = 0;
+};
+
+Recording read_recording(const std::string& dir) {
+  Recording r;
+  auto inputs = expand_trace_inputs({dir});
+  REQUIRE(inputs);
+  for (const auto& in : *inputs) {
+    auto sum = read_trace_file(in.path, [&](const Event& e) {
+      switch (e.builtin()) {
+        case Builtin::kCpuSample: {
+          auto s = as_cpu_sample(e);
+          ++r.samples;
+          ++r.samples_by_tid[s.tid];
+          break;
+        }
+        case Builtin::kThreadName: {
+          auto n = as_thread_name(e);
+          r.thread_names[n.tid] = std::string(n.name);
+          break;
+        }
+        case Builtin::kProcessExit: {
+          auto x = as_process_exit(e);
+          r.exits[x.pid] = x.status;
+          break;
+        }
+        case Builtin::kLost:
+          r.lost += as_lost(e).count;
+          break;
+        case Builtin::kMapping:
+          ++r.mappings;
+          break;
+        case Builtin::kSegmentMetadata:
+          for_each_metadata(e, [&](std::string_view k, std::string_view v) { r.meta[std::string(k)] = v; });
+          break;
+        default:
+          break;
+      }
+    });
+    REQUIRE(sum);
+    CHECK_FALSE(sum->truncated);
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("record exits with the program's status and leaves a readable trace") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  test::TempDir tmp;
+  auto r = test::run({test::dial9_binary(), "record", "-o", tmp.file("t"), "--", "/bin/sh", "-c", "exit 7"});
+  CHECK(r.exit_code == 7);
+  CHECK_THAT(r.err, Catch::Contains("next: dial9 dump " + tmp.file("t")));
+  auto rec = read_recording(tmp.file("t"));
+  REQUIRE(rec.exits.size() == 1);
+  CHECK(rec.exits.begin()->second == 7);
+  CHECK(rec.meta["command"] == "/bin/sh -c exit 7");
+  CHECK(rec.mappings > 0);
+
+  // Killed by a signal: 128 + 9, and the trace is still sealed and readable.
+  auto k = test::run({test::dial9_binary(), "record", "-q", "-o", tmp.file("k"), FIXTURE_SPIN, "100", "kill"});
+  CHECK(k.exit_code == 137);
+  CHECK(k.err.empty());  // --quiet
+  auto killed = read_recording(tmp.file("k"));
+  CHECK(killed.exits.begin()->second == 137);
+  CHECK(killed.samples > 20);
+  for (const auto& e : fs::directory_iterator(tmp.file("k"))) {
+    CHECK(e.path().extension() == ".zst");  // sealed, no .active left
+  }
+}
+
+TEST_CASE("record follows every thread, with its name, and child processes") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  test::TempDir tmp;
+  auto r = test::run({test::dial9_binary(), "record", "-q", "-e", "cpu-clock", "-o", tmp.file("t"), FIXTURE_NAMED_THREADS});
+  REQUIRE(r.exit_code == 0);
+  auto rec = read_recording(tmp.file("t"));
+  std::set<std::string> named;
+  for (const auto& [tid, n] : rec.samples_by_tid) {
+    auto it = rec.thread_names.find(tid);
+    if (it != rec.thread_names.end() && it->second.rfind("worker-", 0) == 0 && n >= 5) named.insert(it->second);
+  }
+  CHECK(named.size() == 8);
+
+  auto f = test::run({test::dial9_binary(), "record", "-q", "-e", "cpu-clock", "-o", tmp.file("f"), FIXTURE_FORK_EXEC, FIXTURE_SPIN});
+  REQUIRE(f.exit_code == 0);
+  auto forked = read_recording(tmp.file("f"));
+  std::map<std::string, uint64_t> by_name;
+  for (const auto& [tid, n] : forked.samples_by_tid) by_name[forked.thread_names[tid]] += n;
+  INFO("samples by name: " << by_name.size());
+  // Names as the kernel keeps them: at most 15 characters.
+  CHECK(by_name["fixture_fork_ex"] > 50);
+  CHECK(by_name["fixture_spin"] > 50);  // the exec'd child, renamed by its exec
+  CHECK(forked.exits.size() == 1);      // the launched program's exit status
+}
+
+TEST_CASE("a tiny ring loses samples and says so, and recorded + lost adds up") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  // Exact accounting needs a counter-overflow event (a timer-driven one like
+  // task-clock folds late timer interrupts into one sample), so: the PMU's
+  // instructions on a fixed amount of work, counted first by perf stat.
+  const std::string work = "work:4000";  // about 24e9 user instructions
+  auto stat = test::run({"/usr/bin/perf", "stat", "-x,", "-e", "instructions:u", FIXTURE_SPIN, work});
+  if (stat.exit_code != 0) DIAL9_SKIP("perf stat is not available: " + stat.err.substr(0, 200));
+  if (stat.err.find("not supported") != std::string::npos || stat.err.find("not counted") != std::string::npos) {
+    DIAL9_SKIP("no hardware PMU here (perf stat: instructions not supported)");
+  }
+  uint64_t instructions = std::strtoull(stat.err.substr(stat.err.rfind('\n', stat.err.size() - 2) + 1).c_str(), nullptr, 10);
+  REQUIRE(instructions > 1000000000ull);
+  const uint64_t expected = 10000;  // ~10k samples/s: under the kernel's sample-rate limit
+  const uint64_t period = instructions / expected;
+  // dial9 is stopped for 0.4 s meanwhile, like a recorder starved of CPU,
+  // so its 1-page rings overflow and the kernel counts what it drops.
+  test::TempDir tmp;
+  std::string cmd = "'" + test::dial9_binary() + "' record -e instructions -c " + std::to_string(period) +
+                    " --mmap-pages 1 --no-kernel -o '" + tmp.file("t") + "' '" FIXTURE_SPIN "' " + work +
+                    " & p=$!; sleep 0.2; kill -STOP $p; sleep 0.4; kill -CONT $p; wait $p";
+  auto r = test::run({"/bin/sh", "-c", cmd});
+  REQUIRE(r.exit_code == 0);
+  auto rec = read_recording(tmp.file("t"));
+  INFO("recorded " << rec.samples << " lost " << rec.lost << "\n" << r.err);
+  CHECK(rec.lost > 1000);
+  CHECK_THAT(r.err, Catch::Contains("samples were lost") && Catch::Contains("--mmap-pages 4"));
+  double total = static_cast<double>(rec.samples + rec.lost);
+  CHECK(total > static_cast<double>(expected) * 0.95);
+  CHECK(total < static_cast<double>(expected) * 1.05);
+}
+
+TEST_CASE("record refuses bad input with one line, the right code, and nothing left behind") {
+  test::TempDir tmp;
+  std::string out = tmp.file("out");
+  auto check = [&](std::vector<std::string> args, int code, const std::string& says) {
+    std::vector<std::string> argv = {test::dial9_binary(), "record", "-o", out};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = test::run(argv);
+    INFO(r.err);
+    CHECK(r.exit_code == code);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK_THAT(r.err, Catch::Contains(says));
+    CHECK_FALSE(fs::exists(out));
+  };
+  check({"--", tmp.file("no-such-program")}, 2, "cannot run '" + tmp.file("no-such-program") + "': No such file or directory");
+  tmp.write("not-exec.sh", std::vector<uint8_t>{'#', '!', '/', 'b', 'i', 'n', '/', 's', 'h', '\n'});
+  check({tmp.file("not-exec.sh")}, 2, "Permission denied");
+  check({"-F", "0", "true"}, 2, "positive");
+  check({"-F", "-5", "true"}, 2, "-F");
+  check({"-e", "cyclez", "true"}, 2, "unknown event 'cyclez'; closest known events: cycles");
+  check({"--mmap-pages", "3", "true"}, 2, "power of two");
+  check({"--max-file-size", "lots", "true"}, 2, "is not a size");
+  check({}, 2, "no program to record");
+  // -o naming a file: usage; an unwritable directory: a runtime error.
+  tmp.write("a-file", std::vector<uint8_t>{'x'});
+  auto r = test::run({test::dial9_binary(), "record", "-o", tmp.file("a-file"), "true"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("is not a directory"));
+  if (::geteuid() != 0) {
+    auto u = test::run({test::dial9_binary(), "record", "-o", "/proc/nope/x", "true"});
+    CHECK(u.exit_code == 1);
+  } else {
+    // root writes anywhere; /proc is the one place it still cannot create.
+    auto u = test::run({test::dial9_binary(), "record", "-o", "/proc/dial9-test", "true"});
+    CHECK(u.exit_code == 1);
+    CHECK_THAT(u.err, Catch::Contains("cannot create"));
+  }
+}
+
+TEST_CASE("record with a duration stops recording and leaves the program running") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  test::TempDir tmp;
+  auto r = test::run({test::dial9_binary(), "record", "--duration", "300ms", "-o", tmp.file("t"), FIXTURE_SPIN, "3000"});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("goes on running (pid "));
+  auto rec = read_recording(tmp.file("t"));
+  CHECK(rec.samples > 50);
+  CHECK(rec.exits.empty());
+  // The program is alive; end it ourselves.
+  auto pos = r.err.find("goes on running (pid ");
+  pid_t pid = std::atoi(r.err.c_str() + pos + 21);
+  REQUIRE(pid > 0);
+  CHECK(::kill(pid, 0) == 0);
+  ::kill(pid, SIGKILL);
+}
