@@ -55,10 +55,10 @@ bool parse_trailer(const uint8_t* begin, const uint8_t* end, uint64_t st, Parsed
 }
 
 // A NUL-terminated string padded to 8 bytes, bounded by the record.
-std::string_view read_name(const uint8_t* p, const uint8_t* end) {
+std::string read_name(const uint8_t* p, const uint8_t* end) {
   const void* nul = std::memchr(p, 0, static_cast<size_t>(end - p));
   size_t n = nul ? static_cast<size_t>(static_cast<const uint8_t*>(nul) - p) : static_cast<size_t>(end - p);
-  return {reinterpret_cast<const char*>(p), n};
+  return std::string(reinterpret_cast<const char*>(p), n);
 }
 
 Result<void> truncated(const char* what) {
@@ -79,7 +79,7 @@ Result<void> parse_record(std::span<const uint8_t> record, uint64_t st, ParsedRe
   r.callchain.clear();
   r.build_id.clear();
   r.kernel_frames = 0;
-  r.name = {};
+  r.name.clear();
   switch (h.type) {
     case PERF_RECORD_SAMPLE: {
       r.kind = RecordKind::kSample;

@@ -40,8 +40,9 @@ struct ParsedRecord {
   uint32_t kernel_frames = 0;       // how many of them are kernel addresses
   // kFork / kExit: the new (or exiting) pid/tid and its parent.
   uint32_t ppid = 0, ptid = 0;
-  // kComm: the name (points into the record). kMmap: the file name.
-  std::string_view name;
+  // kComm: the name. kMmap: the file name. (Copied: records outlive the
+  // ring space they came from when the session orders them by time.)
+  std::string name;
   // kMmap.
   uint64_t addr = 0, len = 0, pgoff = 0;
   uint32_t prot = 0, flags = 0;
@@ -52,7 +53,7 @@ struct ParsedRecord {
 
 // Parses one record (header included). `sample_type` is the attr's; the
 // sample_id trailer of non-sample records is read only with sample_id_all.
-// `out.callchain` and `out.build_id` keep their capacity between calls.
+// `out`'s vectors and string keep their capacity between calls.
 Result<void> parse_record(std::span<const uint8_t> record, uint64_t sample_type,
                           ParsedRecord& out);
 

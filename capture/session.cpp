@@ -57,7 +57,7 @@ class Converter {
         break;
       }
       case RecordKind::kComm:
-        names_[r.tid] = std::string(r.name);
+        names_[r.tid] = r.name;
         w_.thread_name(r.time, ThreadName{r.pid, r.tid, r.name, (r.misc & PERF_RECORD_MISC_COMM_EXEC) != 0});
         see(r.pid, r.tid, res);
         break;
@@ -106,6 +106,9 @@ class Converter {
     }
     ++events_;
   }
+
+  // A name known before the kernel reports it (the program at exec).
+  void name(uint32_t tid, std::string n) { names_[tid] = std::move(n); }
 
   uint64_t lost_on(uint32_t cpu) const {
     auto it = lost_by_cpu_.find(cpu);
@@ -217,6 +220,7 @@ Result<std::unique_ptr<Session>> Session::open(pid_t pid, SessionOptions options
 Result<SessionResult> Session::run(format::SegmentWriter& writer) {
   SessionResult res;
   Converter conv;
+  if (!opt_.program_name.empty()) conv.name(static_cast<uint32_t>(pid_), opt_.program_name.substr(0, 15));
   UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
   if (!ep) return fail(Error::from_errno("epoll_create1"));
   auto watch = [&](int fd, uint64_t tag) {
@@ -246,18 +250,28 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
   if (!pidfd) return fail(Error::from_errno("pidfd_open"));
   watch(pidfd.get(), kChild);
 
-  ParsedRecord rec;
+  // Records of one drain, from every ring, converted in time order: a
+  // thread renamed on one CPU and sampled on another must get its new name.
+  std::vector<ParsedRecord> recs;
+  std::vector<size_t> order;
+  size_t used = 0;
   Error parse_error;
   auto drain_all = [&] {
+    used = 0;
     for (PerfRing& r : rings_) {
       r.drain([&](std::span<const uint8_t> bytes) {
-        if (auto ok = parse_record(bytes, attr_.sample_type, rec); ok) {
-          conv.on_record(rec, res);
+        if (used == recs.size()) recs.emplace_back();
+        if (auto ok = parse_record(bytes, attr_.sample_type, recs[used]); ok) {
+          ++used;
         } else if (parse_error.message().empty()) {
           parse_error = ok.error();
         }
       });
     }
+    order.resize(used);
+    for (size_t i = 0; i < used; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return recs[a].time < recs[b].time; });
+    for (size_t i : order) conv.on_record(recs[i], res);
   };
   auto note = [&](const std::string& s) {
     if (opt_.note) opt_.note(s);

@@ -32,6 +32,9 @@ struct SessionOptions {
   size_t mmap_pages = 64;        // ring data pages per CPU (a power of two)
   uint64_t batch_interval_ns = 100'000'000;
   uint64_t duration_ns = 0;      // 0: until the program exits
+  // The program's name, for samples taken during its exec, before the
+  // kernel reports the new name.
+  std::string program_name;
   // Progress lines for the user (first Ctrl-C, duration reached, ...).
   std::function<void(const std::string&)> note;
 };

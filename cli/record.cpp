@@ -189,6 +189,7 @@ int run_record(const RecordOptions& o) {
     auto child = inject::SuspendedProcess::spawn(inject::LaunchSpec{o.command, {}}, "/proc/self/exe");
     if (!child) return error(kExitRuntimeError, child.error().message());
     so.note = say;
+    so.program_name = std::filesystem::path(o.command.front()).filename().string();
     auto session = capture::Session::open(child->pid(), so);
     if (!session) return error(kExitRuntimeError, session.error().message());
     for (const auto& d : (*session)->degraded()) notes.push_back(d);

@@ -36,6 +36,7 @@ struct Recording {
   uint64_t samples = 0;
   std::map<uint32_t, std::string> thread_names;       // tid -> last name
   std::map<uint32_t, uint64_t> samples_by_tid;
+  std::map<std::string, uint64_t> samples_by_sample_name;  // the name each sample carries
   std::set<uint32_t> sample_pids;
   std::map<uint32_t, int64_t> exits;                  // pid -> status
   uint64_t lost = 0;
@@ -54,6 +55,7 @@ Recording read_recording(const std::string& dir) {
           auto s = as_cpu_sample(e);
           ++r.samples;
           ++r.samples_by_tid[s.tid];
+          ++r.samples_by_sample_name[s.thread_name ? std::string(*s.thread_name) : std::string()];
           break;
         }
         case Builtin::kThreadName: {
@@ -123,6 +125,17 @@ TEST_CASE("record follows every thread, with its name, and child processes") {
     if (it != rec.thread_names.end() && it->second.rfind("worker-", 0) == 0 && n >= 5) named.insert(it->second);
   }
   CHECK(named.size() == 8);
+  // Each sample carries its thread's name as it was when sampled: workers
+  // rename themselves first thing, so nearly all their samples say worker-N
+  // (records of different CPUs must be merged in time order for this).
+  uint64_t worker_samples = 0, worker_named = 0;
+  for (const auto& [tid, n] : rec.samples_by_tid) {
+    if (rec.thread_names[tid].rfind("worker-", 0) == 0) worker_samples += n;
+  }
+  for (const auto& [name, n] : rec.samples_by_sample_name) {
+    if (name.rfind("worker-", 0) == 0) worker_named += n;
+  }
+  CHECK(worker_named >= worker_samples * 95 / 100);
 
   auto f = test::run({test::dial9_binary(), "record", "-q", "-e", "cpu-clock", "-o", tmp.file("f"), FIXTURE_FORK_EXEC, FIXTURE_SPIN});
   REQUIRE(f.exit_code == 0);
