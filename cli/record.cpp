@@ -186,6 +186,16 @@ int run_record(const RecordOptions& o) {
     }
 
     // ---- launch suspended, arm the events, start ----
+    // Ctrl-C reaches the program through the terminal; dial9 takes these
+    // signals only through the session's signalfd. Blocked before any thread
+    // starts (the segment writer's), since a thread that left them unblocked
+    // would take them and die; the program gets a clean mask (inject/).
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    ::pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     auto child = inject::SuspendedProcess::spawn(inject::LaunchSpec{o.command, {}}, "/proc/self/exe");
     if (!child) return error(kExitRuntimeError, child.error().message());
     so.note = say;
@@ -210,14 +220,6 @@ int run_record(const RecordOptions& o) {
     auto writer = format::SegmentWriter::open(seg);
     if (!writer) return error(kExitRuntimeError, writer.error().message());
 
-    // Ctrl-C reaches the program through the terminal; dial9 takes signals
-    // through the session's signalfd from here on.
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGHUP);
-    ::pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     if (auto started = child->start(); !started) {
       (void)(*writer)->close();
       std::error_code ec;

@@ -3,7 +3,13 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
 
 #include <filesystem>
 #include <map>
@@ -234,4 +240,69 @@ TEST_CASE("record with a duration stops recording and leaves the program running
   REQUIRE(pid > 0);
   CHECK(::kill(pid, 0) == 0);
   ::kill(pid, SIGKILL);
+}
+
+namespace {
+
+// Starts `dial9 record -o DIR spin MS` as a terminal would (default signal
+// dispositions; a shell's background job would ignore SIGINT), stderr to a file.
+pid_t start_recording(const std::string& dir, const std::string& err_file, const char* ms) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(fd, 2);
+    execl(test::dial9_binary().c_str(), "dial9", "record", "-o", dir.c_str(), FIXTURE_SPIN, ms, static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+// The recorded program: dial9's only child.
+pid_t child_of(pid_t parent) {
+  std::ifstream in("/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) + "/children");
+  pid_t c = 0;
+  in >> c;
+  return c;
+}
+
+int wait_status(pid_t pid) {
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+}  // namespace
+
+TEST_CASE("Ctrl-C reaches the program, and a second one to dial9 stops recording") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  test::TempDir tmp;
+  // What a terminal does on Ctrl-C: SIGINT to dial9 and to the program.
+  // The program dies of it; dial9 records until then and exits 130.
+  pid_t d = start_recording(tmp.file("a"), tmp.file("a.err"), "5000");
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  pid_t c = child_of(d);
+  REQUIRE(c > 0);
+  ::kill(d, SIGINT);
+  ::kill(c, SIGINT);
+  CHECK(wait_status(d) == 130);
+  auto err = test::read_file_bytes(tmp.file("a.err"));
+  CHECK_THAT(std::string(err.begin(), err.end()), Catch::Contains("press Ctrl-C again"));
+  auto rec = read_recording(tmp.file("a"));
+  REQUIRE(rec.exits.size() == 1);
+  CHECK(rec.exits.begin()->second == 130);
+
+  // Twice to dial9 alone: recording stops, the program keeps running.
+  d = start_recording(tmp.file("b"), tmp.file("b.err"), "5000");
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  c = child_of(d);
+  REQUIRE(c > 0);
+  ::kill(d, SIGINT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::kill(d, SIGINT);
+  CHECK(wait_status(d) == 0);
+  CHECK(::kill(c, 0) == 0);  // still running
+  ::kill(c, SIGKILL);
+  err = test::read_file_bytes(tmp.file("b.err"));
+  CHECK_THAT(std::string(err.begin(), err.end()), Catch::Contains("goes on running (pid " + std::to_string(c) + ")"));
+  CHECK(read_recording(tmp.file("b")).samples > 50);
 }
