@@ -161,6 +161,9 @@ Result<perf_event_attr> build_attr(const SamplingSpec& spec) {
   attr.read_format = PERF_FORMAT_LOST;
   attr.mmap = 1;
   attr.mmap2 = 1;
+  // Build ids in mmap records (Linux 5.12+), so a trace can be symbolized
+  // after the binaries changed or on another machine.
+  attr.build_id = 1;
   attr.comm = 1;
   attr.comm_exec = 1;
   attr.task = 1;

@@ -178,7 +178,10 @@ Result<std::unique_ptr<Session>> Session::open(pid_t pid, SessionOptions options
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto attr = build_attr(s->opt_.sampling);
     if (!attr) return fail(attr.error());
-    if (!s->lost_from_read_) attr->read_format = 0;
+    if (!s->lost_from_read_) {
+      attr->read_format = 0;
+      attr->build_id = 0;
+    }
     // Wake the loop when a quarter of a ring is full (it also drains on a timer).
     attr->watermark = 1;
     attr->wakeup_watermark = static_cast<uint32_t>(s->opt_.mmap_pages * static_cast<size_t>(::sysconf(_SC_PAGESIZE)) / 4);
@@ -197,8 +200,10 @@ Result<std::unique_ptr<Session>> Session::open(pid_t pid, SessionOptions options
     }
     if (!s->rings_.empty() && first_error.message().empty()) return s;
     int e = first_error.errno_value();
-    if (e == EINVAL && (attr->read_format & PERF_FORMAT_LOST) && attempt == 0) {
-      // A kernel before 6.0: lost samples are then known from records only.
+    if (e == EINVAL && s->lost_from_read_) {
+      // An older kernel (before 6.0 for PERF_FORMAT_LOST, 5.12 for build
+      // ids in mmap records): lost samples are then known from records
+      // only, and mappings come without build ids.
       s->lost_from_read_ = false;
       continue;
     }

@@ -154,6 +154,10 @@ int run_record(const RecordOptions& o) {
     seg.max_file_size = size_of("--max-file-size", o.max_file_size);
     seg.max_total_size = size_of("--max-total-size", o.max_total_size);
     seg.rotation_period_ns = time_of("--rotation-period", o.rotation_period);
+    if (seg.max_file_size < 4096) throw UsageError{"--max-file-size must be at least 4KiB"};
+    if (seg.max_total_size != 0 && seg.max_file_size > seg.max_total_size) {
+      throw UsageError{"--max-file-size (" + o.max_file_size + ") must not exceed --max-total-size (" + o.max_total_size + ")"};
+    }
     uint64_t duration = time_of("--duration", o.duration);
     seg.compression = o.compression == "gzip"   ? format::Compression::kGzip
                       : o.compression == "none" ? format::Compression::kNone
@@ -210,7 +214,7 @@ int run_record(const RecordOptions& o) {
                     {"pid", std::to_string(child->pid())},
                     {"event", so.sampling.event},
                     {o.period ? "period" : "frequency_hz", std::to_string(o.period ? o.period : o.frequency)},
-                    {"kernel", (*session)->attr().exclude_kernel ? "false" : "true"},
+                    {"kernel_samples", (*session)->attr().exclude_kernel ? "false" : "true"},
                     {"mmap_pages", std::to_string(o.mmap_pages)}};
     std::string degraded;
     for (const auto& n : notes) degraded += (degraded.empty() ? "" : "; ") + n;
@@ -243,13 +247,13 @@ int run_record(const RecordOptions& o) {
     double lost_pct = total ? 100.0 * static_cast<double>(res->lost) / static_cast<double>(total) : 0;
     char line[256];
     std::snprintf(line, sizeof line,
-                  "%" PRIu64 " samples (%s) from %" PRIu64 " threads in %" PRIu64 " processes; lost %" PRIu64 " (%.1f%%)",
+                  "%" PRIu64 " samples (%s) from %" PRIu64 " thread(s) in %" PRIu64 " process(es); lost %" PRIu64 " (%.1f%%)",
                   res->samples, so.sampling.event.c_str(), res->threads, res->processes, res->lost, lost_pct);
     say(line);
     if (lost_pct >= 5) {
       say("warning: " + std::to_string(static_cast<int>(lost_pct)) +
           "% of samples were lost: use a larger ring (--mmap-pages " + std::to_string(o.mmap_pages * 4) +
-          ") or a lower rate (-F)");
+          ") or sample less often (a lower -F or a larger -c)");
     }
     if (res->throttles) say("the kernel throttled sampling " + std::to_string(res->throttles) + " times (kernel.perf_event_max_sample_rate)");
     say(std::to_string(st.segments_sealed) + " segment(s), " + human_bytes(st.bytes_written) + " in " + out);

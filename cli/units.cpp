@@ -81,7 +81,7 @@ Result<uint64_t> parse_duration(std::string_view text) {
     } else if (unit == "d") {
       mul = 86400e9L;
     } else {
-      return fail("'" + std::string(text) + "': unknown time unit '" + unit + "' (use ms, s, m, h or d)");
+      return fail("'" + std::string(text) + "': unknown time unit '" + unit + "' (use ns, us, ms, s, m, h or d)");
     }
     total += n * mul;
     if (unit.empty() && pos < text.size()) {

@@ -48,6 +48,7 @@ struct Recording {
   uint64_t lost = 0;
   std::map<std::string, std::string> meta;
   uint64_t mappings = 0;
+  uint64_t mappings_with_build_id = 0;
 };
 
 Recording read_recording(const std::string& dir) {
@@ -79,6 +80,7 @@ Recording read_recording(const std::string& dir) {
           break;
         case Builtin::kMapping:
           ++r.mappings;
+          if (!as_mapping(e).build_id.empty()) ++r.mappings_with_build_id;
           break;
         case Builtin::kSegmentMetadata:
           for_each_metadata(e, [&](std::string_view k, std::string_view v) { r.meta[std::string(k)] = v; });
@@ -106,6 +108,8 @@ TEST_CASE("record exits with the program's status and leaves a readable trace") 
   CHECK(rec.exits.begin()->second == 7);
   CHECK(rec.meta["command"] == "/bin/sh -c exit 7");
   CHECK(rec.mappings > 0);
+  CHECK(rec.mappings_with_build_id > 0);  // /bin/sh and libc carry build ids
+  CHECK(rec.meta["kernel_samples"] == "true");
 
   // Killed by a signal: 128 + 9, and the trace is still sealed and readable.
   auto k = test::run({test::dial9_binary(), "record", "-q", "-o", tmp.file("k"), FIXTURE_SPIN, "100", "kill"});
@@ -208,6 +212,7 @@ TEST_CASE("record refuses bad input with one line, the right code, and nothing l
   check({"-e", "cyclez", "true"}, 2, "unknown event 'cyclez'; closest known events: cycles");
   check({"--mmap-pages", "3", "true"}, 2, "power of two");
   check({"--max-file-size", "lots", "true"}, 2, "is not a size");
+  check({"--max-file-size", "2GiB", "--max-total-size", "1GiB", "true"}, 2, "must not exceed --max-total-size");
   check({}, 2, "no program to record");
   // -o naming a file: usage; an unwritable directory: a runtime error.
   tmp.write("a-file", std::vector<uint8_t>{'x'});

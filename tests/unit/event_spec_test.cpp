@@ -57,6 +57,7 @@ TEST_CASE("sampling settings: frequency or period, kernel, callchains, inheritan
   CHECK(a.sample_id_all == 1);
   CHECK((a.use_clockid == 1 && a.clockid == CLOCK_MONOTONIC));
   CHECK(a.read_format == PERF_FORMAT_LOST);
+  CHECK(a.build_id == 1);
   CHECK((a.mmap2 == 1 && a.comm == 1 && a.comm_exec == 1 && a.task == 1));
   CHECK((a.disabled == 0 && a.enable_on_exec == 0));
 
