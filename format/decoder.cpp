@@ -351,8 +351,7 @@ bool Decoder::resync() {
   return false;
 }
 
-Decoder::Parse Decoder::bad(const uint8_t* at, std::string message) {
-  (void)at;
+Decoder::Parse Decoder::bad(std::string message) {
   error_ = std::move(message);
   return Parse::kBad;
 }
@@ -361,11 +360,11 @@ Decoder::Parse Decoder::parse_header(const uint8_t*& p) {
   size_t avail = static_cast<size_t>(end_ - p);
   size_t cmp = avail < 4 ? avail : 4;
   if (std::memcmp(p, kMagic, cmp) != 0) {
-    return bad(p, "unknown frame tag " + hex_byte(*p));
+    return bad("unknown frame tag " + hex_byte(*p));
   }
   if (avail < kHeaderSize) return Parse::kShort;
   if (p[4] != kVersion) {
-    return bad(p, "unsupported TRC version " + std::to_string(p[4]) + " (this build reads 1)");
+    return bad("unsupported TRC version " + std::to_string(p[4]) + " (this build reads 1)");
   }
   p += kHeaderSize;
   reset_stream();
@@ -395,14 +394,14 @@ Decoder::Parse Decoder::parse_schema(const uint8_t*& p) {
     f.type = q[2 + fl];
     q += 3 + fl;
     if (!is_known_field_type(f.type & ~kOptionalBit)) {
-      return bad(p, "schema '" + s->name + "' field '" + f.name + "' has unknown type " +
+      return bad("schema '" + s->name + "' field '" + f.name + "' has unknown type " +
                         std::to_string(f.type));
     }
     s->fields.push_back(std::move(f));
   }
   if (id < schemas_.size() && schemas_[id]) {
     if (!schemas_[id]->same_layout(*s)) {
-      return bad(p, "schema '" + s->name + "' redefines type id " + std::to_string(id) +
+      return bad("schema '" + s->name + "' redefines type id " + std::to_string(id) +
                         " already used by '" + schemas_[id]->name + "'");
     }
     p = q;  // an identical re-send is allowed and changes nothing
@@ -451,12 +450,12 @@ Decoder::Parse Decoder::parse_annotations(const uint8_t*& p) {
     q += value_len;
   }
   if (id >= schemas_.size() || !schemas_[id]) {
-    return bad(p, "annotations for undefined type id " + std::to_string(id));
+    return bad("annotations for undefined type id " + std::to_string(id));
   }
   Schema& s = *schemas_[id];
   for (auto& a : parsed) {
     if (a.field_index >= s.fields.size()) {
-      return bad(p, "annotation for field " + std::to_string(a.field_index) + " of '" + s.name +
+      return bad("annotation for field " + std::to_string(a.field_index) + " of '" + s.name +
                         "', which has " + std::to_string(s.fields.size()) + " fields");
     }
   }
@@ -496,7 +495,7 @@ Decoder::Parse Decoder::parse_event(const uint8_t*& p, Event& out) {
   if (!has(p, end, 3)) return Parse::kShort;
   uint16_t id = load_le16(p + 1);
   if (id >= schemas_.size() || !schemas_[id]) {
-    return bad(p, "event of type id " + std::to_string(id) + " before its schema");
+    return bad("event of type id " + std::to_string(id) + " before its schema");
   }
   const Schema& s = *schemas_[id];
   const uint8_t* q = p + 3;
@@ -538,7 +537,7 @@ Decoder::Step Decoder::next(Event& out) {
     if (tag == kMagic[0]) {
       r = parse_header(p);
     } else if (!in_stream_) {
-      r = bad(p, "expected a TRC stream header (54 52 43 00 01), found " + hex_byte(tag));
+      r = bad("expected a TRC stream header (54 52 43 00 01), found " + hex_byte(tag));
     } else {
       switch (static_cast<FrameTag>(tag)) {
         case FrameTag::kEvent:
@@ -572,7 +571,7 @@ Decoder::Step Decoder::next(Event& out) {
           r = parse_annotations(p);
           break;
         default:
-          r = bad(p, "unknown frame tag " + hex_byte(tag));
+          r = bad("unknown frame tag " + hex_byte(tag));
           break;
       }
     }
@@ -584,7 +583,7 @@ Decoder::Step Decoder::next(Event& out) {
     if (r == Parse::kShort) {
       size_t pending = static_cast<size_t>(end_ - cur_);
       if (pending > limits_.max_frame_bytes) {
-        r = bad(cur_, "a frame is larger than the " + std::to_string(limits_.max_frame_bytes >> 20) +
+        r = bad("a frame is larger than the " + std::to_string(limits_.max_frame_bytes >> 20) +
                           " MiB limit");
       } else if (!finished_) {
         retry_at_ = pending * 2;

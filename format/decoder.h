@@ -219,7 +219,7 @@ class Decoder {
   Parse parse_annotations(const uint8_t*& p);
   Parse parse_pool(const uint8_t*& p, bool stacks);
   Parse parse_event(const uint8_t*& p, Event& out);
-  Parse bad(const uint8_t* at, std::string message);
+  Parse bad(std::string message);  // records why; the offset is cur_'s
   void report(Diagnostic::Kind kind, uint64_t offset, std::string message);
   void reset_stream();
   bool resync();

@@ -1,13 +1,18 @@
 #include "format/trace_file.h"
 
+#include <sys/stat.h>
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "base/io.h"
+#include "format/events.h"
+#include "format/segment_files.h"
 
 namespace dial9::format {
 namespace {
@@ -328,17 +333,6 @@ Result<ReadSummary> read_trace_bytes(std::span<const uint8_t> data, const std::s
   return read_from(src, name, on_event, options);
 }
 
-}  // namespace dial9::format
-
-#include <sys/stat.h>
-
-#include <algorithm>
-#include <filesystem>
-
-#include "format/events.h"
-#include "format/segment_files.h"
-
-namespace dial9::format {
 namespace {
 
 struct SegmentKey {
@@ -382,9 +376,6 @@ Result<std::vector<TraceInput>> expand_trace_inputs(const std::vector<std::strin
   return out;
 }
 
-}  // namespace dial9::format
-
-namespace dial9::format {
 
 std::optional<uint64_t> segment_start_realtime(const std::string& path) {
   std::optional<uint64_t> start;
