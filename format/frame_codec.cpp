@@ -19,8 +19,8 @@ struct FrameCompressor::State {
   }
 };
 
-FrameCompressor::FrameCompressor(Compression c, int level, std::unique_ptr<State> s)
-    : c_(c), level_(level), s_(std::move(s)) {}
+FrameCompressor::FrameCompressor(Compression c, std::unique_ptr<State> s)
+    : c_(c), s_(std::move(s)) {}
 FrameCompressor::FrameCompressor(FrameCompressor&&) noexcept = default;
 FrameCompressor& FrameCompressor::operator=(FrameCompressor&&) noexcept = default;
 FrameCompressor::~FrameCompressor() = default;
@@ -44,7 +44,7 @@ Result<FrameCompressor> FrameCompressor::create(Compression c, int level) {
     }
     s->gz_init = true;
   }
-  return FrameCompressor(c, level, std::move(s));
+  return FrameCompressor(c, std::move(s));
 }
 
 Result<void> FrameCompressor::compress(std::span<const uint8_t> in, std::vector<uint8_t>& out) {

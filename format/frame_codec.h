@@ -28,9 +28,8 @@ class FrameCompressor {
 
  private:
   struct State;
-  FrameCompressor(Compression c, int level, std::unique_ptr<State> s);
+  FrameCompressor(Compression c, std::unique_ptr<State> s);
   Compression c_;
-  int level_;
   std::unique_ptr<State> s_;
 };
 
