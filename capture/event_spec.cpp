@@ -1,5 +1,9 @@
 #include "capture/event_spec.h"
 
+#if defined(__x86_64__)
+#include <asm/perf_regs.h>
+#endif
+
 #include <perfmon/pfmlib_perf_event.h>
 
 #include <algorithm>
@@ -108,6 +112,65 @@ Result<std::vector<std::string>> split_event_list(std::string_view list) {
   return out;
 }
 
+Result<CallGraph> parse_call_graph(std::string_view text) {
+  auto bad = [&] {
+    return fail("--call-graph: expected fp, auto, dwarf or dwarf,BYTES (8 to " + std::to_string(kMaxUserStackBytes) +
+                "), not '" + std::string(text) + "'");
+  };
+  std::string_view mode = text.substr(0, text.find(','));
+  CallGraph cg;
+  cg.mode = std::string(mode);
+  if (mode == "fp") {
+    cg.user_stack_bytes = 0;
+  } else if (mode == "auto") {
+    cg.user_stack_bytes = kAutoStackBytes;
+  } else if (mode == "dwarf") {
+    cg.user_stack_bytes = kDwarfStackBytes;
+  } else {
+    return bad();
+  }
+  if (mode.size() < text.size()) {
+    if (mode == "fp") return bad();
+    std::string_view size = text.substr(mode.size() + 1);
+    uint64_t n = 0;
+    if (size.empty() || size.size() > 6) return bad();
+    for (char ch : size) {
+      if (ch < '0' || ch > '9') return bad();
+      n = n * 10 + static_cast<uint64_t>(ch - '0');
+    }
+    // The kernel takes whole u64 words, as perf rounds.
+    n = (n + 7) / 8 * 8;
+    if (n == 0 || n > kMaxUserStackBytes) return bad();
+    cg.user_stack_bytes = static_cast<uint32_t>(n);
+  }
+  return cg;
+}
+
+uint64_t user_regs_mask() {
+#if defined(__x86_64__)
+  // CFI on x86-64 defines the caller's frame from rsp or rbp; the other
+  // registers are not needed to find return addresses.
+  return (1ull << PERF_REG_X86_BP) | (1ull << PERF_REG_X86_SP) | (1ull << PERF_REG_X86_IP);
+#else
+  return 0;
+#endif
+}
+
+bool user_regs_from(std::span<const uint64_t> values, UserRegs& out) {
+#if defined(__x86_64__)
+  // Values come in mask bit order: BP (6), SP (7), IP (8).
+  if (values.size() != 3) return false;
+  out.bp = values[0];
+  out.sp = values[1];
+  out.ip = values[2];
+  return true;
+#else
+  (void)values;
+  (void)out;
+  return false;
+#endif
+}
+
 Result<perf_event_attr> build_attr(const SamplingSpec& spec) {
   if (spec.period == 0 && spec.frequency_hz == 0) {
     return fail("the sampling frequency must be a positive number of Hz (for example -F 999)");
@@ -135,6 +198,16 @@ Result<perf_event_attr> build_attr(const SamplingSpec& spec) {
   attr.size = sizeof attr;
   attr.sample_type = kSampleType;
   if (spec.callchain) attr.sample_type |= PERF_SAMPLE_CALLCHAIN;
+  if (spec.user_stack_bytes != 0) {
+    if (spec.user_stack_bytes % 8 != 0 || spec.user_stack_bytes > kMaxUserStackBytes) {
+      return fail("the stack copy size must be a multiple of 8 bytes up to " + std::to_string(kMaxUserStackBytes) +
+                  ", not " + std::to_string(spec.user_stack_bytes));
+    }
+    if (user_regs_mask() == 0) return fail("DWARF unwinding is supported on x86-64 only; use --call-graph fp");
+    attr.sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+    attr.sample_regs_user = user_regs_mask();
+    attr.sample_stack_user = spec.user_stack_bytes;
+  }
   if (spec.period != 0) {
     attr.freq = 0;
     attr.sample_period = spec.period;

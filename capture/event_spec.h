@@ -11,6 +11,7 @@
 #include <linux/perf_event.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,11 @@ struct SamplingSpec {
   uint64_t period = 0;          // every `period` events (used when non-zero)
   bool kernel = true;           // kernel samples and kernel callchains
   bool callchain = true;        // user (and, with `kernel`, kernel) callchains
+  // Bytes of user stack (and the registers unwinding starts from) copied
+  // with each sample, so the controller can unwind through code without
+  // frame pointers; 0 for frame pointers only. A multiple of 8, at most
+  // kMaxUserStackBytes.
+  uint32_t user_stack_bytes = 0;
   bool inherit = true;          // follow threads and child processes
   bool enable_on_exec = false;  // start counting at the target's exec
 };
@@ -33,8 +39,41 @@ struct SamplingSpec {
 inline constexpr uint64_t kSampleType = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID |
                                         PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD;
 
+// The kernel's limit on PERF_SAMPLE_STACK_USER (it must also fit, with the
+// rest of the sample, in a 64 KiB record).
+inline constexpr uint32_t kMaxUserStackBytes = 65528;
+
+// The user registers an unwinder starts from, taken from a sample's
+// PERF_SAMPLE_REGS_USER values (see user_regs_mask()).
+struct UserRegs {
+  uint64_t ip = 0, sp = 0, bp = 0;
+};
+// The sample_regs_user mask asking for those registers on this
+// architecture; 0 where dial9 cannot unwind from a stack copy (not x86-64).
+uint64_t user_regs_mask();
+// Picks ip, sp and bp out of values recorded with user_regs_mask(); false
+// when the sample carried no user registers.
+bool user_regs_from(std::span<const uint64_t> values, UserRegs& out);
+
+// How callchains are taken (`--call-graph`):
+//   fp          the kernel's frame-pointer walk only;
+//   auto        that, plus a small stack copy per sample, unwound with CFI
+//               where frame pointers are missing (the default);
+//   dwarf[,N]   a larger copy (N bytes, default 8192, as perf), so CFI
+//               unwinding alone reaches deeper.
+struct CallGraph {
+  std::string mode = "auto";
+  uint32_t user_stack_bytes = 2048;
+};
+inline constexpr uint32_t kAutoStackBytes = 2048;
+inline constexpr uint32_t kDwarfStackBytes = 8192;
+// Errors name the accepted forms.
+Result<CallGraph> parse_call_graph(std::string_view text);
+
 // The perf_event_attr for `spec`. Errors: an unknown event (the message names
-// the closest known names), a frequency or period of 0, or both at once.
+// the closest known names), a frequency or period of 0, or both at once, a
+// stack copy size the kernel cannot take, or a stack copy on an architecture
+// dial9 cannot unwind.
 Result<perf_event_attr> build_attr(const SamplingSpec& spec);
 
 // The names build_attr() accepts, lower-case, perf's generic ones first.

@@ -67,7 +67,8 @@ Result<void> truncated(const char* what) {
 
 }  // namespace
 
-Result<void> parse_record(std::span<const uint8_t> record, uint64_t st, ParsedRecord& r) {
+Result<void> parse_record(std::span<const uint8_t> record, uint64_t st, ParsedRecord& r,
+                          uint64_t regs_mask) {
   if (record.size() < sizeof(perf_event_header)) return truncated("header");
   perf_event_header h;
   std::memcpy(&h, record.data(), sizeof h);
@@ -79,6 +80,8 @@ Result<void> parse_record(std::span<const uint8_t> record, uint64_t st, ParsedRe
   r.callchain.clear();
   r.build_id.clear();
   r.kernel_frames = 0;
+  r.user_regs.clear();
+  r.user_stack.clear();
   r.name.clear();
   switch (h.type) {
     case PERF_RECORD_SAMPLE: {
@@ -111,6 +114,37 @@ Result<void> parse_record(std::span<const uint8_t> record, uint64_t st, ParsedRe
           }
           r.callchain.push_back(a);
           if (in_kernel) ++r.kernel_frames;
+        }
+      }
+      if (st & PERF_SAMPLE_RAW) {
+        uint32_t size;
+        if (!c.u32(size) || !c.skip(size)) return truncated("raw data");
+      }
+      if (st & PERF_SAMPLE_BRANCH_STACK) return fail("PERF_SAMPLE_BRANCH_STACK is not supported");
+      if (st & PERF_SAMPLE_REGS_USER) {
+        uint64_t abi;
+        if (!c.u64(abi)) return truncated("user registers");
+        // abi 0 (PERF_SAMPLE_REGS_ABI_NONE): no user registers, e.g. a
+        // kernel thread; then no values follow.
+        if (abi != 0) {
+          int n = __builtin_popcountll(regs_mask);
+          for (int i = 0; i < n; ++i) {
+            uint64_t v;
+            if (!c.u64(v)) return truncated("user registers");
+            r.user_regs.push_back(v);
+          }
+        }
+      }
+      if (st & PERF_SAMPLE_STACK_USER) {
+        // u64 size; u8 data[size]; u64 dyn_size (only when size != 0).
+        uint64_t size;
+        if (!c.u64(size) || size > c.left()) return truncated("user stack");
+        const uint8_t* data = c.pos();
+        c.skip(size);
+        if (size != 0) {
+          uint64_t dyn;
+          if (!c.u64(dyn)) return truncated("user stack size");
+          r.user_stack.assign(data, data + (dyn < size ? dyn : size));
         }
       }
       return {};

@@ -1,6 +1,6 @@
 // Decoding the records a perf ring delivers, for the layout build_attr()
-// asks for (kSampleType, optionally with PERF_SAMPLE_CALLCHAIN, and
-// sample_id_all). Pure: bytes in, fields out; every length is checked
+// asks for (kSampleType, optionally with PERF_SAMPLE_CALLCHAIN,
+// PERF_SAMPLE_REGS_USER and PERF_SAMPLE_STACK_USER, and sample_id_all). Pure: bytes in, fields out; every length is checked
 // against the record's own size.
 #pragma once
 
@@ -38,6 +38,12 @@ struct ParsedRecord {
   uint64_t period = 0;
   std::vector<uint64_t> callchain;  // leaf first, context markers removed
   uint32_t kernel_frames = 0;       // how many of them are kernel addresses
+  // PERF_SAMPLE_REGS_USER: the user registers of the attr's mask, in mask
+  // bit order; empty when the kernel had none (a kernel thread).
+  std::vector<uint64_t> user_regs;
+  // PERF_SAMPLE_STACK_USER: the bytes the kernel copied from the user stack
+  // pointer upwards (only the valid ones: dyn_size of them).
+  std::vector<uint8_t> user_stack;
   // kFork / kExit: the new (or exiting) pid/tid and its parent.
   uint32_t ppid = 0, ptid = 0;
   // kComm: the name. kMmap: the file name. (Copied: records outlive the
@@ -51,10 +57,11 @@ struct ParsedRecord {
   uint64_t lost = 0;
 };
 
-// Parses one record (header included). `sample_type` is the attr's; the
-// sample_id trailer of non-sample records is read only with sample_id_all.
-// `out`'s vectors and string keep their capacity between calls.
+// Parses one record (header included). `sample_type` and
+// `sample_regs_user` are the attr's; the sample_id trailer of non-sample
+// records is read only with sample_id_all. `out`'s vectors and string keep
+// their capacity between calls.
 Result<void> parse_record(std::span<const uint8_t> record, uint64_t sample_type,
-                          ParsedRecord& out);
+                          ParsedRecord& out, uint64_t sample_regs_user = 0);
 
 }  // namespace dial9::capture

@@ -40,10 +40,13 @@ int paranoid_level() {
 // Converts perf records to TRC events and collects them into batches.
 class Converter {
  public:
-  void on_record(const ParsedRecord& r, SessionResult& res) {
+  explicit Converter(StackUnwinder* unwinder) : unwinder_(unwinder) {}
+
+  void on_record(ParsedRecord& r, SessionResult& res) {
     using namespace format;
     switch (r.kind) {
       case RecordKind::kSample: {
+        if (unwinder_ && !r.user_stack.empty()) complete_chain(r, res);
         CpuSample s;
         s.worker_id = kWorkerNone;
         s.tid = r.tid;
@@ -58,6 +61,7 @@ class Converter {
       }
       case RecordKind::kComm:
         names_[r.tid] = r.name;
+        if (unwinder_ && (r.misc & PERF_RECORD_MISC_COMM_EXEC)) unwinder_->exec(r.pid);
         w_.thread_name(r.time, ThreadName{r.pid, r.tid, r.name, (r.misc & PERF_RECORD_MISC_COMM_EXEC) != 0});
         see(r.pid, r.tid, res);
         break;
@@ -65,11 +69,13 @@ class Converter {
         // A new thread starts with its creator's name until it sets one.
         auto parent = names_.find(r.ptid);
         if (parent != names_.end()) names_[r.tid] = parent->second;
+        if (unwinder_ && r.pid == r.tid) unwinder_->fork(r.ppid, r.pid);
         w_.thread_start(r.time, ThreadStart{r.pid, r.tid, r.ppid, r.ptid});
         see(r.pid, r.tid, res);
         break;
       }
       case RecordKind::kExit:
+        if (unwinder_ && r.pid == r.tid) unwinder_->exit(r.pid);
         w_.thread_exit(r.time, ThreadExit{r.pid, r.tid});
         break;
       case RecordKind::kMmap: {
@@ -81,6 +87,7 @@ class Converter {
         m.path = r.name;
         m.build_id = r.build_id;
         m.executable = (r.prot & PROT_EXEC) != 0;
+        if (unwinder_) unwinder_->map(m);
         w_.mapping(r.time, m);
         break;
       }
@@ -140,10 +147,30 @@ class Converter {
   }
 
  private:
+  // Replaces the user part of the sample's chain (after its kernel frames)
+  // with the unwinder's completed one.
+  void complete_chain(ParsedRecord& r, SessionResult& res) {
+    UserStackSample u;
+    u.pid = r.pid;
+    u.tid = r.tid;
+    u.stack = r.user_stack;
+    if (!user_regs_from(r.user_regs, u.regs)) return;
+    uint64_t t0 = mono_ns();
+    size_t k = std::min<size_t>(r.kernel_frames, r.callchain.size());
+    user_chain_.assign(r.callchain.begin() + static_cast<ptrdiff_t>(k), r.callchain.end());
+    unwinder_->complete(u, user_chain_);
+    r.callchain.resize(k);
+    r.callchain.insert(r.callchain.end(), user_chain_.begin(), user_chain_.end());
+    ++res.unwound;
+    res.unwind_ns += mono_ns() - t0;
+  }
+
   void see(uint32_t pid, uint32_t tid, SessionResult& res) {
     if (tids_.insert(tid).second) res.threads = tids_.size();
     if (pids_.insert(pid).second) res.processes = pids_.size();
   }
+  StackUnwinder* unwinder_;
+  std::vector<uint64_t> user_chain_;
   format::TraceWriter w_;
   std::unordered_map<uint32_t, std::string> names_;
   std::unordered_set<uint32_t> tids_, pids_;
@@ -224,7 +251,7 @@ Result<std::unique_ptr<Session>> Session::open(pid_t pid, SessionOptions options
 
 Result<SessionResult> Session::run(format::SegmentWriter& writer) {
   SessionResult res;
-  Converter conv;
+  Converter conv(opt_.unwinder.get());
   if (!opt_.program_name.empty()) conv.name(static_cast<uint32_t>(pid_), opt_.program_name.substr(0, 15));
   UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
   if (!ep) return fail(Error::from_errno("epoll_create1"));
@@ -266,7 +293,7 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
     for (PerfRing& r : rings_) {
       r.drain([&](std::span<const uint8_t> bytes) {
         if (used == recs.size()) recs.emplace_back();
-        if (auto ok = parse_record(bytes, attr_.sample_type, recs[used]); ok) {
+        if (auto ok = parse_record(bytes, attr_.sample_type, recs[used], attr_.sample_regs_user); ok) {
           ++used;
         } else if (parse_error.message().empty()) {
           parse_error = ok.error();

@@ -20,6 +20,7 @@
 #include "base/result.h"
 #include "capture/event_spec.h"
 #include "capture/perf_ring.h"
+#include "capture/stack_unwinder.h"
 
 namespace dial9::format {
 class SegmentWriter;
@@ -37,6 +38,9 @@ struct SessionOptions {
   std::string program_name;
   // Progress lines for the user (first Ctrl-C, duration reached, ...).
   std::function<void(const std::string&)> note;
+  // Completes callchains from the stack copies samples carry (when
+  // sampling.user_stack_bytes is set); none: frame-pointer chains as they are.
+  std::shared_ptr<StackUnwinder> unwinder;
 };
 
 struct SessionResult {
@@ -45,6 +49,8 @@ struct SessionResult {
   uint64_t throttles = 0;
   uint64_t threads = 0;     // distinct threads seen
   uint64_t processes = 0;   // distinct processes seen
+  uint64_t unwound = 0;     // samples whose chain the unwinder completed
+  uint64_t unwind_ns = 0;   // time spent unwinding (the controller's cost)
   bool exited = false;      // the program exited while recorded
   int exit_status = 0;      // its status as a shell reports it (128 + signal)
   bool detached = false;    // recording stopped and the program left running

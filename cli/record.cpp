@@ -21,6 +21,7 @@
 #include "capture/session.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/stack_unwinding.h"
 #include "cli/units.h"
 #include "format/segment_writer.h"
 #include "inject/launch.h"
@@ -36,13 +37,14 @@ struct RecordOptions {
   int64_t period = 0;
   std::string event;
   bool no_kernel = false;
+  std::string call_graph = "auto";
   std::string duration;
   std::string max_file_size = "64MiB";
   std::string max_total_size = "1GiB";
   std::string rotation_period;
   std::string compression = "zstd";
   std::string on_seal;
-  int64_t mmap_pages = 64;
+  int64_t mmap_pages = 0;  // 0: chosen from the call graph
   bool quiet = false;
 };
 
@@ -135,7 +137,7 @@ int run_record(const RecordOptions& o) {
       throw UsageError{"-F/--frequency must be a positive number of Hz, not " + std::to_string(o.frequency)};
     }
     if (o.period < 0) throw UsageError{"-c/--period must be a positive count, not " + std::to_string(o.period)};
-    if (o.mmap_pages <= 0 || (o.mmap_pages & (o.mmap_pages - 1)) != 0) {
+    if (o.mmap_pages < 0 || (o.mmap_pages & (o.mmap_pages - 1)) != 0) {
       throw UsageError{"--mmap-pages must be a power of two, not " + std::to_string(o.mmap_pages)};
     }
     auto size_of = [](const std::string& flag, const std::string& v) {
@@ -165,8 +167,16 @@ int run_record(const RecordOptions& o) {
     seg.level = seg.compression == format::Compression::kGzip ? 6 : 3;
     seg.on_seal = o.on_seal;
 
+    auto call_graph = capture::parse_call_graph(o.call_graph);
+    if (!call_graph) throw UsageError{call_graph.error().message()};
     capture::SessionOptions so;
-    so.mmap_pages = static_cast<size_t>(o.mmap_pages);
+    so.sampling.user_stack_bytes = call_graph->user_stack_bytes;
+    // Stack copies make samples bigger: a ring holds as many of them as the
+    // frame-pointer ring holds of its own.
+    int64_t mmap_pages = o.mmap_pages ? o.mmap_pages : call_graph->user_stack_bytes > 4096 ? 256
+                                                     : call_graph->user_stack_bytes ? 128 : 64;
+    so.mmap_pages = static_cast<size_t>(mmap_pages);
+    if (call_graph->user_stack_bytes) so.unwinder = make_cfi_stack_unwinder();
     so.duration_ns = duration;
     so.sampling.frequency_hz = static_cast<uint64_t>(o.frequency);
     so.sampling.period = static_cast<uint64_t>(o.period);
@@ -215,7 +225,8 @@ int run_record(const RecordOptions& o) {
                     {"event", so.sampling.event},
                     {o.period ? "period" : "frequency_hz", std::to_string(o.period ? o.period : o.frequency)},
                     {"kernel_samples", (*session)->attr().exclude_kernel ? "false" : "true"},
-                    {"mmap_pages", std::to_string(o.mmap_pages)}};
+                    {"call_graph", o.call_graph},
+                    {"mmap_pages", std::to_string(mmap_pages)}};
     std::string degraded;
     for (const auto& n : notes) degraded += (degraded.empty() ? "" : "; ") + n;
     if (!degraded.empty()) seg.metadata.emplace_back("degraded", degraded);
@@ -252,8 +263,14 @@ int run_record(const RecordOptions& o) {
     say(line);
     if (lost_pct >= 5) {
       say("warning: " + std::to_string(static_cast<int>(lost_pct)) +
-          "% of samples were lost: use a larger ring (--mmap-pages " + std::to_string(o.mmap_pages * 4) +
+          "% of samples were lost: use a larger ring (--mmap-pages " + std::to_string(mmap_pages * 4) +
           ") or sample less often (a lower -F or a larger -c)");
+    }
+    if (res->unwound) {
+      std::snprintf(line, sizeof line, "call graph %s: %" PRIu64 " stacks completed from %u-byte stack copies, %.1f us each",
+                    o.call_graph.c_str(), res->unwound, so.sampling.user_stack_bytes,
+                    static_cast<double>(res->unwind_ns) / 1000.0 / static_cast<double>(res->unwound));
+      say(line);
     }
     if (res->throttles) say("the kernel throttled sampling " + std::to_string(res->throttles) + " times (kernel.perf_event_max_sample_rate)");
     say(std::to_string(st.segments_sealed) + " segment(s), " + human_bytes(st.bytes_written) + " in " + out);
@@ -296,13 +313,17 @@ RunFn add_record_command(CLI::App& app, std::shared_ptr<std::vector<std::string>
   cmd->add_option("-c,--period", o->period, "Sample every N events instead of at a frequency")->type_name("N");
   cmd->add_option("-e,--event", o->event, "Event to sample: cycles, cpu-clock, task-clock, instructions, or a PMU event (default: cycles where the CPU can sample it, else cpu-clock)")->type_name("NAME");
   cmd->add_flag("--no-kernel", o->no_kernel, "Do not sample the kernel or record kernel stacks");
+  cmd->add_option("--call-graph", o->call_graph,
+                  "How user stacks are taken: fp (frame pointers only), auto (frame pointers, completed from a 2 KiB "
+                  "stack copy unwound with .eh_frame where they are missing), dwarf[,BYTES] (a larger copy, default 8192)")
+      ->capture_default_str()->type_name("MODE");
   cmd->add_option("--duration", o->duration, "Stop recording after this long and leave the program running (e.g. 30s)")->type_name("TIME");
   cmd->add_option("--max-file-size", o->max_file_size, "Rotate segments at this size")->capture_default_str()->type_name("SIZE");
   cmd->add_option("--max-total-size", o->max_total_size, "Delete the oldest segments beyond this total (0 = keep all)")->capture_default_str()->type_name("SIZE");
   cmd->add_option("--rotation-period", o->rotation_period, "Also rotate at every multiple of this wall-clock period (e.g. 1m)")->type_name("TIME");
   cmd->add_option("--compression", o->compression, "Segment compression")->check(CLI::IsMember({"zstd", "gzip", "none"}))->capture_default_str();
   cmd->add_option("--on-seal", o->on_seal, "Run this shell command for each sealed segment, {} replaced by its path")->type_name("CMD");
-  cmd->add_option("--mmap-pages", o->mmap_pages, "Perf ring size per CPU, in pages (a power of two)")->capture_default_str()->type_name("N");
+  cmd->add_option("--mmap-pages", o->mmap_pages, "Perf ring size per CPU, in pages (a power of two; default 64 for fp, 128 for auto, 256 for dwarf)")->type_name("N");
   cmd->add_flag("-q,--quiet", o->quiet, "Print only errors");
   return [o, program] {
     o->command = *program;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "base/hex.h"
+
 namespace dial9::report {
 namespace {
 
@@ -32,13 +34,6 @@ void append_f(double v, std::string& out) {
   char b[32];
   int n = std::snprintf(b, sizeof b, "%.17g", v);
   out.append(b, static_cast<size_t>(n));
-}
-void append_hex_bytes(std::span<const uint8_t> bytes, std::string& out) {
-  static const char* digits = "0123456789abcdef";
-  for (uint8_t c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
 }
 
 // Length of the valid UTF-8 sequence at s[i], or 0 if invalid.
@@ -132,7 +127,7 @@ void value_text(const Value& v, bool address, std::string& out) {
       return;
     case FieldType::kBytes:
       out += "0x";
-      append_hex_bytes(v.bytes(), out);
+      dial9::append_hex(v.bytes(), out);
       return;
     case FieldType::kStackFrames:
     case FieldType::kPooledStack: {
@@ -206,7 +201,7 @@ void value_json(const Value& v, bool address, std::string& out) {
       return;
     case FieldType::kBytes:
       out += '"';
-      append_hex_bytes(v.bytes(), out);
+      dial9::append_hex(v.bytes(), out);
       out += '"';
       return;
     case FieldType::kStackFrames:

@@ -10,6 +10,9 @@
 #include <chrono>
 #include <fstream>
 #include <thread>
+#include <sstream>
+#include <algorithm>
+#include <cmath>
 
 #include <filesystem>
 #include <map>
@@ -211,6 +214,8 @@ TEST_CASE("record refuses bad input with one line, the right code, and nothing l
   check({"-F", "-5", "true"}, 2, "-F");
   check({"-e", "cyclez", "true"}, 2, "unknown event 'cyclez'; closest known events: cycles");
   check({"--mmap-pages", "3", "true"}, 2, "power of two");
+  check({"--call-graph", "lbr", "true"}, 2, "--call-graph: expected fp, auto, dwarf or dwarf,BYTES");
+  check({"--call-graph", "dwarf,100000", "true"}, 2, "--call-graph: expected");
   check({"--max-file-size", "lots", "true"}, 2, "is not a size");
   check({"--max-file-size", "2GiB", "--max-total-size", "1GiB", "true"}, 2, "must not exceed --max-total-size");
   check({}, 2, "no program to record");
@@ -310,4 +315,86 @@ TEST_CASE("Ctrl-C reaches the program, and a second one to dial9 stops recording
   err = test::read_file_bytes(tmp.file("b.err"));
   CHECK_THAT(std::string(err.begin(), err.end()), Catch::Contains("goes on running (pid " + std::to_string(c) + ")"));
   CHECK(read_recording(tmp.file("b")).samples > 50);
+}
+
+namespace {
+
+// Among the samples whose leaf user frame is in `module` (memcpy has many
+// names: the ifunc variant, or libc.so.6+0x... without libc's symbol table),
+// how many name `caller` as the first frame outside it.
+struct CallerShare {
+  uint64_t in_module = 0, with_caller = 0;
+};
+CallerShare caller_share(const std::vector<test::SymbolizedSample>& samples, const std::string& module,
+                         const std::string& caller) {
+  CallerShare c;
+  for (const auto& s : samples) {
+    size_t i = 0;
+    while (i < s.modules.size() && s.modules[i] == "[kernel]") ++i;
+    if (i == s.modules.size() || s.modules[i] != module) continue;
+    ++c.in_module;
+    while (i < s.modules.size() && s.modules[i] == module) ++i;
+    if (i < s.frames.size() && s.frames[i].rfind(caller, 0) == 0) ++c.with_caller;
+  }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("stacks through glibc's memcpy keep its caller, with CFI unwinding") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP("perf events unavailable: " + why);
+  test::TempDir out;
+  // Frame pointers alone lose memcpy's caller; auto and dwarf must keep it.
+  std::map<std::string, CallerShare> by_mode;
+  for (std::string mode : {"fp", "auto", "dwarf"}) {
+    std::string dir = out.file(mode);
+    auto r = test::run({test::dial9_binary(), "record", "-q", "-e", "cpu-clock", "--call-graph", mode, "-o", dir,
+                        "--", FIXTURE_MEMCPY_LOOP, "1500"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    by_mode[mode] = caller_share(test::symbolized_samples(dir), "libc.so.6", "consume_messages(");
+  }
+  for (const auto& [mode, c] : by_mode) {
+    INFO(mode << ": " << c.with_caller << " of " << c.in_module << " samples in libc name consume_messages");
+    REQUIRE(c.in_module >= 200);
+    if (mode == "fp") {
+      CHECK(c.with_caller < c.in_module / 2);
+    } else {
+      CHECK(c.with_caller >= c.in_module * 95 / 100);
+    }
+  }
+}
+
+TEST_CASE("the hot function is the top self function, with the share perf report measures") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP("perf events unavailable: " + why);
+  if (::access("/usr/bin/perf", X_OK) != 0) DIAL9_SKIP("the perf tool is not installed (Debian package linux-perf)");
+  test::TempDir out;
+  // perf's figure: hot_function's self share, from its own report.
+  auto p = test::run({"perf", "record", "-q", "-F", "999", "-e", "cpu-clock", "-g", "-o", out.file("perf.data"), "--",
+                      FIXTURE_HOT_COLD, "2000"});
+  REQUIRE(p.exit_code == 0);
+  auto rep = test::run({"perf", "report", "-i", out.file("perf.data"), "--stdio", "--no-children", "--sort", "symbol",
+                        "-g", "none"});
+  REQUIRE(rep.exit_code == 0);
+  double perf_pct = -1;
+  std::istringstream lines(rep.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("hot_function") != std::string::npos && line.find('%') != std::string::npos) {
+      perf_pct = std::stod(line.substr(0, line.find('%')));
+    }
+  }
+  INFO(rep.out);
+  REQUIRE(perf_pct > 0);
+
+  auto r = test::run({test::dial9_binary(), "record", "-q", "-F", "999", "-e", "cpu-clock", "-o", out.file("d"), "--",
+                      FIXTURE_HOT_COLD, "2000"});
+  REQUIRE(r.exit_code == 0);
+  std::map<std::string, uint64_t> self;
+  auto samples = test::symbolized_samples(out.file("d"));
+  for (const auto& s : samples) self[s.frames.empty() ? "?" : s.frames.front()]++;
+  auto top = std::max_element(self.begin(), self.end(), [](auto& a, auto& b) { return a.second < b.second; });
+  double dial9_pct = 100.0 * static_cast<double>(self["hot_function()"]) / static_cast<double>(samples.size());
+  INFO("perf: " << perf_pct << "%, dial9: " << dial9_pct << "% of " << samples.size() << " samples");
+  CHECK(top->first == "hot_function()");
+  CHECK(std::abs(dial9_pct - perf_pct) <= 5.0);
 }

@@ -14,7 +14,9 @@
 #include <stdexcept>
 
 #include "format/trace_writer.h"
+#include "format/events.h"
 #include "report/event_text.h"
+#include "report/symbolizer.h"
 
 extern char** environ;
 
@@ -160,7 +162,7 @@ RunResult run(const std::vector<std::string>& argv) {
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid;
-  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -209,6 +211,32 @@ TempDir::~TempDir() {
 void TempDir::write(const std::string& name, std::span<const uint8_t> data) const {
   std::ofstream out(file(name), std::ios::binary);
   out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+}
+
+std::vector<SymbolizedSample> symbolized_samples(const std::string& dir) {
+  std::vector<SymbolizedSample> out;
+  report::Symbolizer sym;
+  auto inputs = format::expand_trace_inputs({dir});
+  if (!inputs) throw std::runtime_error(inputs.error().message());
+  for (const auto& in : *inputs) {
+    auto r = format::read_trace_file(in.path, [&](const format::Event& e) {
+      sym.observe(e);
+      if (e.builtin() != format::Builtin::kCpuSample) return;
+      auto s = format::as_cpu_sample(e);
+      SymbolizedSample ss;
+      ss.tid = s.tid;
+      ss.thread_name = std::string(s.thread_name.value_or(""));
+      uint32_t pid = sym.pid_of(s.tid);
+      for (uint32_t i = 0; i < s.callchain.size(); ++i) {
+        auto name = sym.name(pid, s.callchain[i], i > 0);
+        ss.frames.emplace_back(name.function);
+        ss.modules.emplace_back(name.module);
+      }
+      out.push_back(std::move(ss));
+    });
+    if (!r) throw std::runtime_error(r.error().message());
+  }
+  return out;
 }
 
 }  // namespace dial9::test

@@ -63,7 +63,7 @@ struct RunResult {
   std::string out;
   std::string err;
 };
-// Runs argv (no shell), capturing stdout and stderr.
+// Runs argv (no shell; argv[0] searched in PATH), capturing stdout and stderr.
 RunResult run(const std::vector<std::string>& argv);
 
 // A fresh temporary directory removed at scope exit.
@@ -80,5 +80,15 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The CPU samples of a trace directory, symbolized with report's Symbolizer:
+// function names leaf first.
+struct SymbolizedSample {
+  uint32_t tid = 0;
+  std::string thread_name;
+  std::vector<std::string> frames;
+  std::vector<std::string> modules;  // each frame's file name
+};
+std::vector<SymbolizedSample> symbolized_samples(const std::string& dir);
 
 }  // namespace dial9::test

@@ -134,3 +134,42 @@ TEST_CASE("event lists") {
   CHECK_FALSE(split_event_list("cycles,,x"));
   CHECK_FALSE(split_event_list(""));
 }
+
+TEST_CASE("call graph modes: fp, auto and dwarf with an optional stack size") {
+  auto fp = parse_call_graph("fp");
+  REQUIRE(fp);
+  CHECK(fp->user_stack_bytes == 0);
+  auto au = parse_call_graph("auto");
+  REQUIRE(au);
+  CHECK(au->user_stack_bytes == kAutoStackBytes);
+  auto dw = parse_call_graph("dwarf");
+  REQUIRE(dw);
+  CHECK(dw->user_stack_bytes == kDwarfStackBytes);
+  auto sized = parse_call_graph("dwarf,1001");
+  REQUIRE(sized);
+  CHECK(sized->user_stack_bytes == 1008);  // whole u64 words, as perf rounds
+  for (const char* bad : {"", "lbr", "fp,64", "dwarf,", "dwarf,0", "dwarf,x", "dwarf,70000", "dwarf,-8"}) {
+    INFO(bad);
+    auto r = parse_call_graph(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message().find("expected fp, auto, dwarf") != std::string::npos);
+  }
+}
+
+TEST_CASE("a stack copy asks for user registers and stack bytes") {
+  SamplingSpec s;
+  s.user_stack_bytes = 2048;
+  auto attr = build_attr(s);
+  REQUIRE(attr);
+  CHECK((attr->sample_type & PERF_SAMPLE_REGS_USER) != 0);
+  CHECK((attr->sample_type & PERF_SAMPLE_STACK_USER) != 0);
+  CHECK(attr->sample_stack_user == 2048);
+  CHECK(attr->sample_regs_user == user_regs_mask());
+  CHECK(attr->sample_regs_user != 0);
+  s.user_stack_bytes = 12;  // not whole words
+  CHECK_FALSE(build_attr(s));
+  s.user_stack_bytes = 0;
+  auto plain = build_attr(s);
+  REQUIRE(plain);
+  CHECK((plain->sample_type & (PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER)) == 0);
+}

@@ -25,7 +25,8 @@ const std::map<std::string, std::set<std::string>> kAllowedModules = {
 // Third-party include prefixes and the module that owns each.
 const std::vector<std::pair<std::string, std::string>> kThirdParty = {
     {"zstd.h", "format"},        {"zlib.h", "format"},      {"perfmon/", "capture"},
-    {"elfutils/", "report"},     {"dwarf.h", "report"},     {"nlohmann/", "report"},
+    {"elfutils/", "report"},     {"dwarf.h", "report"},     {"libelf.h", "report"},
+    {"gelf.h", "report"},        {"nlohmann/", "report"},
     {"google/protobuf", "report"}, {"boost/process", "inject"}, {"CLI/", "cli"},
     {"toml++/", "cli"},          {"catch2/", "tests"},
 };

@@ -140,3 +140,44 @@ TEST_CASE("side-band records: mmap2 with build id, comm, fork, exit, lost") {
   REQUIRE(parse_record(other, kType, r));
   CHECK(r.kind == RecordKind::kOther);
 }
+
+TEST_CASE("a sample with user registers and a stack copy keeps only the valid stack bytes") {
+  const uint64_t type = kType | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+  const uint64_t mask = (1u << 6) | (1u << 7) | (1u << 8);
+  RecordBuilder b(PERF_RECORD_SAMPLE, PERF_RECORD_MISC_USER);
+  b.u64(1).u64(0x401000).u32(5).u32(6).u64(99).u32(0).u32(0).u64(1);
+  b.u64(1).u64(0x401000);                     // callchain: one frame
+  b.u64(2).u64(0x7ffd0010).u64(0x7ffd0000).u64(0x401000);  // abi 64, bp, sp, ip
+  b.u64(32);                                  // stack: size, then 32 bytes
+  for (uint64_t i = 0; i < 4; ++i) b.u64(0x1111 * (i + 1));
+  b.u64(16);                                  // dyn_size: half of it valid
+  auto rec = b.done();
+  ParsedRecord r;
+  REQUIRE(parse_record(rec, type, r, mask));
+  REQUIRE(r.user_regs == std::vector<uint64_t>{0x7ffd0010, 0x7ffd0000, 0x401000});
+  REQUIRE(r.user_stack.size() == 16);
+  uint64_t second;
+  std::memcpy(&second, r.user_stack.data() + 8, 8);
+  CHECK(second == 0x2222);
+  UserRegs regs;
+  REQUIRE(user_regs_from(r.user_regs, regs));
+  CHECK(regs.ip == 0x401000);
+  CHECK(regs.sp == 0x7ffd0000);
+  CHECK(regs.bp == 0x7ffd0010);
+
+  // A kernel thread: abi 0, no register values, and an empty stack copy.
+  RecordBuilder k(PERF_RECORD_SAMPLE, PERF_RECORD_MISC_KERNEL);
+  k.u64(1).u64(0xffffffff81000000).u32(0).u32(0).u64(99).u32(0).u32(0).u64(1);
+  k.u64(0).u64(0).u64(0);
+  auto krec = k.done();
+  REQUIRE(parse_record(krec, type, r, mask));
+  CHECK(r.user_regs.empty());
+  CHECK(r.user_stack.empty());
+
+  // A stack size larger than the record is refused, not read past the end.
+  RecordBuilder bad(PERF_RECORD_SAMPLE, PERF_RECORD_MISC_USER);
+  bad.u64(1).u64(0x401000).u32(5).u32(6).u64(99).u32(0).u32(0).u64(1);
+  bad.u64(0).u64(0).u64(4096).u64(0);
+  auto badrec = bad.done();
+  CHECK_FALSE(parse_record(badrec, type, r, mask));
+}

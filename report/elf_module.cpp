@@ -1,0 +1,415 @@
+#include "report/elf_module.h"
+
+#include <cxxabi.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <exception>
+#include <limits>
+#include <new>
+
+#include "base/hex.h"
+#include "base/unique_fd.h"
+
+namespace dial9::report {
+namespace {
+
+// DWARF register numbers of the x86-64 psABI.
+constexpr uint64_t kDwarfRbp = 6;
+constexpr uint64_t kDwarfRsp = 7;
+
+struct ElfEnd {
+  void operator()(Elf* elf) const { elf_end(elf); }
+};
+struct DwarfEnd {
+  void operator()(Dwarf* dwarf) const { dwarf_end(dwarf); }
+};
+struct CfiEnd {
+  void operator()(Dwarf_CFI* cfi) const { dwarf_cfi_end(cfi); }
+};
+// dwarf_cfi_addrframe hands back a malloc'd frame.
+struct FreeFrame {
+  void operator()(Dwarf_Frame* frame) const { std::free(frame); }
+};
+
+// One open ELF file. The fd must outlive the Elf handle, so `elf` is
+// declared after `fd` and is destroyed first.
+struct ElfFile {
+  UniqueFd fd;
+  std::unique_ptr<Elf, ElfEnd> elf;
+};
+
+std::string elf_error() {
+  const char* msg = elf_errmsg(-1);
+  return msg != nullptr ? msg : "unknown libelf error";
+}
+
+bool init_libelf() {
+  // elf_version must precede elf_begin; once per process is enough.
+  static const bool ok = elf_version(EV_CURRENT) != EV_NONE;
+  return ok;
+}
+
+Result<ElfFile> open_elf(const std::string& path) {
+  if (!init_libelf()) return fail("libelf: " + elf_error());
+  ElfFile file;
+  file.fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file.fd) return fail(Error::from_errno("opening " + path));
+  // A read-only mapping: libelf hands out pointers into it instead of
+  // copying sections. Package upgrades replace files by rename, which leaves
+  // our mapping intact.
+  file.elf.reset(elf_begin(file.fd.get(), ELF_C_READ_MMAP, nullptr));
+  if (!file.elf) return fail(path + ": " + elf_error());
+  // libelf accepts any file (ELF_K_NONE) and archives; only ELF objects count.
+  if (elf_kind(file.elf.get()) != ELF_K_ELF) return fail(path + ": not an ELF file");
+  return file;
+}
+
+std::vector<uint8_t> read_build_id(Elf* elf) {
+  const void* bytes = nullptr;
+  ssize_t n = dwelf_elf_gnu_build_id(elf, &bytes);
+  if (n <= 0 || bytes == nullptr) return {};
+  const auto* p = static_cast<const uint8_t*>(bytes);
+  return {p, p + n};
+}
+
+// The separate debug file of a stripped file, as Debian's -dbg packages lay
+// them out: <dir>/.build-id/ab/cdef....debug. Only a file carrying the same
+// build id is used: a stale debug file would name the wrong functions.
+std::optional<ElfFile> find_debug_file(std::span<const uint8_t> build_id,
+                                       const std::vector<std::string>& debug_dirs) {
+  if (build_id.size() < 2) return std::nullopt;
+  for (const auto& dir : debug_dirs) {
+    auto file = open_elf(debug_file_path(dir, build_id));
+    if (!file) continue;  // absent is the common case
+    auto other = read_build_id(file->elf.get());
+    if (std::equal(other.begin(), other.end(), build_id.begin(), build_id.end())) {
+      return std::move(*file);
+    }
+  }
+  return std::nullopt;
+}
+
+struct LoadSegment {
+  uint64_t offset = 0;
+  uint64_t filesz = 0;
+  uint64_t vaddr = 0;
+  uint64_t memsz = 0;
+};
+
+std::vector<LoadSegment> read_load_segments(Elf* elf) {
+  std::vector<LoadSegment> out;
+  size_t count = 0;
+  if (elf_getphdrnum(elf, &count) != 0) return out;
+  for (size_t i = 0; i < count; ++i) {
+    GElf_Phdr phdr;
+    if (gelf_getphdr(elf, static_cast<int>(i), &phdr) == nullptr) continue;
+    if (phdr.p_type != PT_LOAD) continue;
+    out.push_back({phdr.p_offset, phdr.p_filesz, phdr.p_vaddr, phdr.p_memsz});
+  }
+  return out;
+}
+
+// A function symbol as read, before deduplication and demangling.
+struct RawSymbol {
+  uint64_t start = 0;
+  uint64_t size = 0;
+  int binding_rank = 0;  // lower is preferred: global, weak, then local
+  std::string name;
+};
+
+int binding_rank(unsigned char binding) {
+  switch (binding) {
+    case STB_GLOBAL:
+      return 0;
+    case STB_WEAK:
+      return 1;
+    default:
+      return 2;
+  }
+}
+
+// Appends the function symbols of the first section of `section_type`
+// (SHT_SYMTAB or SHT_DYNSYM); false when the file has no such section.
+bool read_function_symbols(Elf* elf, Elf64_Word section_type, std::vector<RawSymbol>& out) {
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type != section_type) continue;
+    Elf_Data* data = elf_getdata(scn, nullptr);
+    if (data == nullptr || shdr.sh_entsize == 0) return true;
+    size_t count = shdr.sh_size / shdr.sh_entsize;
+    for (size_t i = 0; i < count; ++i) {
+      GElf_Sym sym;
+      if (gelf_getsym(data, static_cast<int>(i), &sym) == nullptr) continue;
+      unsigned char type = GELF_ST_TYPE(sym.st_info);
+      if (type != STT_FUNC && type != STT_GNU_IFUNC) continue;
+      // Undefined symbols are imports; in a non-PIE executable they may carry
+      // the address of their PLT stub, which is not the function.
+      if (sym.st_value == 0 || sym.st_shndx == SHN_UNDEF) continue;
+      const char* name = elf_strptr(elf, shdr.sh_link, sym.st_name);
+      if (name == nullptr || *name == '\0') continue;
+      out.push_back({sym.st_value, sym.st_size, binding_rank(GELF_ST_BIND(sym.st_info)), name});
+    }
+    return true;
+  }
+  return false;
+}
+
+std::string demangle(const std::string& name) {
+  // Only Itanium-mangled names: __cxa_demangle also "demangles" plain C
+  // names as types ("f" becomes "float").
+  if (name.rfind("_Z", 0) != 0) return name;
+  int status = 0;
+  char* out = abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status);
+  if (status != 0 || out == nullptr) {
+    std::free(out);
+    return name;
+  }
+  std::string result(out);
+  std::free(out);
+  return result;
+}
+
+// Where a register of the caller is, from dwarf_frame_register. libdw
+// (0.188, libdw/dwarf_frame_register.c) encodes the simple rules as:
+//   undefined       nops == 0, ops == ops_mem
+//   same value      nops == 0, ops == nullptr
+//   offset(N)       DW_OP_call_frame_cfa [DW_OP_plus_uconst N]  (omitted when
+//                   N == 0; N is signed, stored two's complement in .number)
+//   val_offset(N)   the same followed by DW_OP_stack_value (a value, not a slot)
+//   register(R)     DW_OP_regx R
+// and DW_CFA_expression rules as DW_OP_call_frame_cfa followed by the
+// expression, so an expression that is just "plus N" is offset(N) too.
+FrameRule::Saved saved_register(Dwarf_Frame* frame, uint64_t regno, int64_t& offset) {
+  Dwarf_Op ops_mem[3];
+  Dwarf_Op* ops = nullptr;
+  size_t nops = 0;
+  if (dwarf_frame_register(frame, static_cast<int>(regno), ops_mem, &ops, &nops) != 0) {
+    return FrameRule::Saved::kUnsupported;
+  }
+  if (nops == 0) return ops == nullptr ? FrameRule::Saved::kSameValue : FrameRule::Saved::kUndefined;
+  if (ops[0].atom != DW_OP_call_frame_cfa) return FrameRule::Saved::kUnsupported;
+  if (nops == 1) {
+    offset = 0;
+    return FrameRule::Saved::kAtCfaOffset;
+  }
+  if (nops == 2 && ops[1].atom == DW_OP_plus_uconst) {
+    offset = static_cast<int64_t>(ops[1].number);
+    return FrameRule::Saved::kAtCfaOffset;
+  }
+  return FrameRule::Saved::kUnsupported;
+}
+
+// The CFA from dwarf_frame_cfa. libdw stores a DW_CFA_def_cfa* rule
+// "reg + off" as one DW_OP_bregx op with number = reg and number2 = off
+// (libdw/cfi.c, execute_cfi); a DW_CFA_def_cfa_expression comes back parsed,
+// and one whose whole expression is DW_OP_bregN off means the same thing.
+void cfa_rule(Dwarf_Frame* frame, FrameRule& rule) {
+  Dwarf_Op* ops = nullptr;
+  size_t nops = 0;
+  if (dwarf_frame_cfa(frame, &ops, &nops) != 0 || nops != 1 || ops == nullptr) return;
+  uint64_t reg = 0;
+  int64_t offset = 0;
+  if (ops[0].atom == DW_OP_bregx) {
+    reg = ops[0].number;
+    offset = static_cast<int64_t>(ops[0].number2);
+  } else if (ops[0].atom >= DW_OP_breg0 && ops[0].atom <= DW_OP_breg31) {
+    reg = ops[0].atom - DW_OP_breg0;
+    offset = static_cast<int64_t>(ops[0].number);
+  } else {
+    return;
+  }
+  if (reg == kDwarfRsp) {
+    rule.cfa = FrameRule::Cfa::kSpOffset;
+  } else if (reg == kDwarfRbp) {
+    rule.cfa = FrameRule::Cfa::kBpOffset;
+  } else {
+    return;
+  }
+  rule.cfa_offset = offset;
+}
+
+}  // namespace
+
+std::string debug_file_path(const std::string& debug_dir, std::span<const uint8_t> build_id) {
+  std::string id = to_hex(build_id);
+  if (id.size() < 3) return {};
+  return debug_dir + "/.build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug";
+}
+
+struct ElfModule::Impl {
+  std::string path;
+  ElfFile file;
+  std::optional<ElfFile> debug_file;  // found by build id, when there is one
+  std::vector<uint8_t> build_id;
+  std::vector<LoadSegment> segments;
+  bool x86_64 = false;
+
+  // Sorted by start, one per address; symbol_ends[i] is where symbols[i]
+  // stops covering (its size, else the next symbol or the segment's end).
+  std::vector<Symbol> symbols;
+  std::vector<uint64_t> symbol_ends;
+
+  std::unique_ptr<Dwarf_CFI, CfiEnd> eh_cfi;  // .eh_frame; null when absent
+  // .debug_frame, opened on first need: dwarf_begin_elf reads (and
+  // decompresses) every debug section, which most lookups never need.
+  bool debug_frame_tried = false;
+  std::vector<std::unique_ptr<Dwarf, DwarfEnd>> dwarfs;
+  Dwarf_CFI* debug_frame_cfi = nullptr;  // owned by its Dwarf
+
+  // libdw handles refer into the Elf handles, which need their fds: release
+  // them in that order whatever the members' order.
+  ~Impl() {
+    debug_frame_cfi = nullptr;
+    dwarfs.clear();
+    eh_cfi.reset();
+    debug_file.reset();
+    file.elf.reset();
+    file.fd.reset();
+  }
+
+  void load_symbols(const ElfOpenOptions& options) {
+    std::vector<RawSymbol> raw;
+    if (!read_function_symbols(file.elf.get(), SHT_SYMTAB, raw)) {
+      debug_file = find_debug_file(build_id, options.debug_dirs);
+      // Symbol values in the debug file are the same virtual addresses: it
+      // is the same link, with the code sections emptied (SHT_NOBITS).
+      if (!debug_file || !read_function_symbols(debug_file->elf.get(), SHT_SYMTAB, raw)) {
+        read_function_symbols(file.elf.get(), SHT_DYNSYM, raw);
+      }
+    }
+    // Aliases share an address (getpid and __getpid); keep the most
+    // informative: a sized symbol, then a global one, then the shorter name.
+    std::sort(raw.begin(), raw.end(), [](const RawSymbol& a, const RawSymbol& b) {
+      if (a.start != b.start) return a.start < b.start;
+      if ((a.size > 0) != (b.size > 0)) return a.size > 0;
+      if (a.binding_rank != b.binding_rank) return a.binding_rank < b.binding_rank;
+      if (a.name.size() != b.name.size()) return a.name.size() < b.name.size();
+      return a.name < b.name;
+    });
+    for (auto& s : raw) {
+      if (!symbols.empty() && symbols.back().start == s.start) continue;
+      symbols.push_back({s.start, s.size, demangle(s.name)});
+    }
+    symbol_ends.resize(symbols.size());
+    for (size_t i = 0; i < symbols.size(); ++i) {
+      const Symbol& s = symbols[i];
+      if (s.size > 0) {
+        symbol_ends[i] = s.start + std::min(s.size, std::numeric_limits<uint64_t>::max() - s.start);
+        continue;
+      }
+      // A size-0 symbol (hand-written assembly) runs to the next symbol, but
+      // not past its segment: the last one would otherwise cover everything.
+      uint64_t end = s.start + 1;
+      for (const auto& seg : segments) {
+        if (s.start >= seg.vaddr && s.start - seg.vaddr < seg.memsz) end = seg.vaddr + seg.memsz;
+      }
+      if (i + 1 < symbols.size()) end = std::min(end, symbols[i + 1].start);
+      symbol_ends[i] = std::max(end, s.start + 1);
+    }
+  }
+
+  Dwarf_CFI* find_debug_frame() {
+    if (debug_frame_tried) return debug_frame_cfi;
+    debug_frame_tried = true;
+    for (Elf* elf : {file.elf.get(), debug_file ? debug_file->elf.get() : nullptr}) {
+      if (elf == nullptr) continue;
+      // Fails (not an error for us) when the file has no DWARF sections.
+      std::unique_ptr<Dwarf, DwarfEnd> dwarf(dwarf_begin_elf(elf, DWARF_C_READ, nullptr));
+      if (!dwarf) continue;
+      Dwarf_CFI* cfi = dwarf_getcfi(dwarf.get());
+      dwarfs.push_back(std::move(dwarf));
+      if (cfi != nullptr) {
+        debug_frame_cfi = cfi;
+        break;
+      }
+    }
+    return debug_frame_cfi;
+  }
+};
+
+ElfModule::ElfModule() : impl_(std::make_unique<Impl>()) {}
+ElfModule::~ElfModule() = default;
+
+Result<std::shared_ptr<const ElfModule>> ElfModule::open(const std::string& path,
+                                                         const ElfOpenOptions& options) {
+  // Nothing here throws on purpose, but allocation can: keep the Result
+  // contract anyway.
+  try {
+    auto file = open_elf(path);
+    if (!file) return fail(std::move(file).error());
+    std::shared_ptr<ElfModule> module(new ElfModule());
+    Impl& impl = *module->impl_;
+    impl.path = path;
+    impl.file = std::move(*file);
+    Elf* elf = impl.file.elf.get();
+    GElf_Ehdr ehdr;
+    if (gelf_getehdr(elf, &ehdr) == nullptr) return fail(path + ": " + elf_error());
+    impl.x86_64 = ehdr.e_machine == EM_X86_64;
+    impl.build_id = read_build_id(elf);
+    impl.segments = read_load_segments(elf);
+    impl.load_symbols(options);
+    impl.eh_cfi.reset(dwarf_getcfi_elf(elf));
+    return std::shared_ptr<const ElfModule>(std::move(module));
+  } catch (const std::bad_alloc&) {
+    return fail(Error(path + ": out of memory", ENOMEM));
+  } catch (const std::exception& e) {
+    return fail(path + ": " + e.what());
+  }
+}
+
+const std::string& ElfModule::path() const { return impl_->path; }
+
+std::span<const uint8_t> ElfModule::build_id() const { return impl_->build_id; }
+
+std::optional<uint64_t> ElfModule::vaddr_of_offset(uint64_t file_offset) const {
+  for (const auto& seg : impl_->segments) {
+    // Only the file-backed part: past p_filesz the segment is zero fill
+    // (.bss), and those file offsets hold whatever follows in the file.
+    if (file_offset >= seg.offset && file_offset - seg.offset < seg.filesz) {
+      return file_offset - seg.offset + seg.vaddr;
+    }
+  }
+  return std::nullopt;
+}
+
+const Symbol* ElfModule::symbol_at(uint64_t vaddr) const {
+  const auto& symbols = impl_->symbols;
+  auto it = std::upper_bound(symbols.begin(), symbols.end(), vaddr,
+                             [](uint64_t v, const Symbol& s) { return v < s.start; });
+  if (it == symbols.begin()) return nullptr;
+  size_t i = static_cast<size_t>(it - symbols.begin()) - 1;
+  return vaddr < impl_->symbol_ends[i] ? &symbols[i] : nullptr;
+}
+
+std::optional<FrameRule> ElfModule::frame_rule(uint64_t vaddr) const {
+  Dwarf_Frame* raw = nullptr;
+  if (!impl_->eh_cfi || dwarf_cfi_addrframe(impl_->eh_cfi.get(), vaddr, &raw) != 0) {
+    raw = nullptr;
+    Dwarf_CFI* cfi = impl_->find_debug_frame();
+    if (cfi == nullptr || dwarf_cfi_addrframe(cfi, vaddr, &raw) != 0) return std::nullopt;
+  }
+  std::unique_ptr<Dwarf_Frame, FreeFrame> frame(raw);
+
+  FrameRule rule;
+  if (!impl_->x86_64) {
+    // Register numbers below are x86-64's; elsewhere, stop the unwinder.
+    rule.bp = FrameRule::Saved::kUnsupported;
+    return rule;
+  }
+  cfa_rule(frame.get(), rule);
+  int ra_regno = dwarf_frame_info(frame.get(), nullptr, nullptr, nullptr);
+  if (ra_regno >= 0) rule.ra = saved_register(frame.get(), static_cast<uint64_t>(ra_regno), rule.ra_offset);
+  rule.bp = saved_register(frame.get(), kDwarfRbp, rule.bp_offset);
+  return rule;
+}
+
+}  // namespace dial9::report

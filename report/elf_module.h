@@ -1,0 +1,107 @@
+// One ELF file on disk, as symbolization and stack unwinding need it: its
+// build id, where its file offsets land in its virtual addresses, its
+// function symbols, and its call-frame information (CFI).
+//
+// Addresses here are the ELF's own virtual addresses (as in its headers), not
+// runtime addresses: callers translate a runtime pc through the mapping's
+// file offset (vaddr_of_offset) first, so one ElfModule serves every process
+// that maps the file, at any load address.
+//
+// Owns libelf/libdw handles; third-party headers stay in the .cpp. What it
+// answers is fixed by open(), so one module may be shared (shared_ptr) by
+// several users, but lookups fill libdw's internal caches (and open
+// .debug_frame on first need), so calls are not synchronised: use one thread
+// at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace dial9::report {
+
+// How to find the caller's frame at one pc, on x86-64. These are the CFI
+// shapes compilers emit for ordinary code; anything else (DWARF expressions,
+// stack realignment through a register other than rsp/rbp) is kUnsupported so
+// the unwinder stops instead of guessing.
+struct FrameRule {
+  enum class Cfa : uint8_t { kSpOffset, kBpOffset, kUnsupported };
+  Cfa cfa = Cfa::kUnsupported;
+  int64_t cfa_offset = 0;  // CFA = (rsp or rbp) + cfa_offset
+
+  // Where a register of the caller is found.
+  enum class Saved : uint8_t {
+    kAtCfaOffset,  // in memory at CFA + offset
+    kSameValue,    // unchanged in this frame
+    kUndefined,    // none (the return address of a thread's outermost frame)
+    kUnsupported,
+  };
+  Saved ra = Saved::kUnsupported;  // the return address
+  int64_t ra_offset = 0;
+  Saved bp = Saved::kSameValue;  // the caller's rbp
+  int64_t bp_offset = 0;
+
+  bool operator==(const FrameRule&) const = default;
+};
+
+struct Symbol {
+  uint64_t start = 0;  // ELF virtual address
+  uint64_t size = 0;
+  std::string name;    // demangled
+};
+
+struct ElfOpenOptions {
+  // Where separate debug files are looked up by build id
+  // (<dir>/.build-id/ab/cdef....debug) when the file itself has no .symtab.
+  std::vector<std::string> debug_dirs = {"/usr/lib/debug"};
+};
+
+// Where a separate debug file with this build id lives under `debug_dir`, as
+// Debian's -dbg packages lay them out: <dir>/.build-id/ab/cdef....debug.
+std::string debug_file_path(const std::string& debug_dir, std::span<const uint8_t> build_id);
+
+class ElfModule {
+ public:
+  // Errors: the file cannot be opened, or it is not an ELF file (the message
+  // names the path).
+  static Result<std::shared_ptr<const ElfModule>> open(const std::string& path,
+                                                       const ElfOpenOptions& options = {});
+  ~ElfModule();
+  ElfModule(const ElfModule&) = delete;
+  ElfModule& operator=(const ElfModule&) = delete;
+
+  const std::string& path() const;
+  // The GNU build id note, empty when the file has none.
+  std::span<const uint8_t> build_id() const;
+
+  // The virtual address of a file offset, through the PT_LOAD segment that
+  // holds it; nullopt when no loadable segment does.
+  std::optional<uint64_t> vaddr_of_offset(uint64_t file_offset) const;
+
+  // The function symbol containing `vaddr` (start <= vaddr < start + size;
+  // a symbol of size 0 covers up to the next symbol, but not past its
+  // PT_LOAD segment). Symbols come from .symtab, else from the separate
+  // debug file found by build id (used only when its build id matches),
+  // else from .dynsym. Aliases at one address are reported once (a sized
+  // symbol, then a global one, preferred). nullptr when none contains it.
+  // The pointer lives as long as the module.
+  const Symbol* symbol_at(uint64_t vaddr) const;
+
+  // The CFI rule in effect at `vaddr`, from .eh_frame (else .debug_frame of
+  // the file or of its separate debug file); nullopt when no CFI covers it,
+  // or the CFI there cannot be parsed. In a file that is not x86-64, a
+  // covered pc gets a rule whose every part is kUnsupported.
+  std::optional<FrameRule> frame_rule(uint64_t vaddr) const;
+
+ private:
+  ElfModule();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dial9::report

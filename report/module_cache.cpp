@@ -1,0 +1,52 @@
+#include "report/module_cache.h"
+
+#include <algorithm>
+
+#include "base/hex.h"
+
+namespace dial9::report {
+namespace {
+
+bool same_build_id(std::span<const uint8_t> a, const std::vector<uint8_t>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end());
+}
+
+}  // namespace
+
+const ElfModule* ModuleCache::get(const MappedFile& f) {
+  if (!f.path) return nullptr;
+  auto fast = by_path_ptr_.find(f.path);
+  if (fast != by_path_ptr_.end()) return fast->second;
+  static const std::vector<uint8_t> kNone;
+  const ElfModule* m = open_for(*f.path, f.build_id ? *f.build_id : kNone);
+  by_path_ptr_.emplace(f.path, m);
+  return m;
+}
+
+const ElfModule* ModuleCache::open_for(const std::string& path, const std::vector<uint8_t>& build_id) {
+  std::string key = path + '\0' + to_hex(build_id);
+  auto it = by_key_.find(key);
+  if (it != by_key_.end()) return it->second.get();
+  std::shared_ptr<const ElfModule> found;
+  // Pseudo-files ([vdso], [heap], //anon) have no file to open.
+  if (!path.empty() && path[0] == '/') {
+    auto m = ElfModule::open(path, options_);
+    if (m && (build_id.empty() || (*m)->build_id().empty() || same_build_id((*m)->build_id(), build_id))) {
+      found = *m;
+    }
+  }
+  if (!found && build_id.size() > 1) {
+    for (const std::string& dir : options_.debug_dirs) {
+      auto m = ElfModule::open(debug_file_path(dir, build_id), options_);
+      if (m) {
+        found = *m;
+        break;
+      }
+    }
+  }
+  if (!found) ++missing_;
+  by_key_.emplace(std::move(key), found);
+  return found.get();
+}
+
+}  // namespace dial9::report

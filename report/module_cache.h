@@ -1,0 +1,58 @@
+// Opens the ELF file behind each mapped file once, for the symbolizer and the
+// unwinder, and remembers failures so a missing file costs one attempt.
+//
+// A mapping's build id (when the kernel recorded one) must match: when the
+// file at the recorded path was rebuilt or replaced since, the separate debug
+// file with that build id is used instead, and failing that the mapping has
+// no module, so a report never names the wrong function. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "report/address_space.h"
+#include "report/elf_module.h"
+
+namespace dial9::report {
+
+// A code address within one module: the key of per-address caches (CFI
+// rules, symbol names), so an address shared by many processes is looked up
+// once.
+struct ModuleAddress {
+  const void* module = nullptr;
+  uint64_t addr = 0;
+  bool operator==(const ModuleAddress&) const = default;
+};
+struct ModuleAddressHash {
+  size_t operator()(const ModuleAddress& k) const {
+    return std::hash<uint64_t>()(k.addr * 0x9e3779b97f4a7c15ull ^ reinterpret_cast<uintptr_t>(k.module));
+  }
+};
+
+class ModuleCache {
+ public:
+  explicit ModuleCache(ElfOpenOptions options = {}) : options_(std::move(options)) {}
+
+  // The module for `f`, or nullptr (a pseudo-file such as [vdso], a file that
+  // is gone, or one whose build id differs).
+  const ElfModule* get(const MappedFile& f);
+
+  // How many mapped files had no module, for the report's degradation notes.
+  size_t missing() const { return missing_; }
+
+ private:
+  const ElfModule* open_for(const std::string& path, const std::vector<uint8_t>& build_id);
+  ElfOpenOptions options_;
+  // By path and build id.
+  std::map<std::string, std::shared_ptr<const ElfModule>> by_key_;
+  // By the mapping's shared path string: the fast path for repeated lookups.
+  // Holding the shared_ptr keeps the address from being reused.
+  std::unordered_map<std::shared_ptr<const std::string>, const ElfModule*> by_path_ptr_;
+  size_t missing_ = 0;
+};
+
+}  // namespace dial9::report
