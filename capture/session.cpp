@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <fstream>
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -36,6 +37,64 @@ int paranoid_level() {
   in >> v;
   return v;
 }
+
+// The live threads and executable mappings of the recorded processes, as
+// the preamble of each new segment (SegmentWriter::set_preamble): a segment
+// read alone still knows every thread's name and process and can be
+// symbolized.
+class ProcessState {
+ public:
+  void thread(uint64_t ts, uint32_t pid, uint32_t tid, const std::string& name) {
+    threads_[tid] = Thread{ts, pid, name};
+    changed_ = true;
+  }
+  void map(uint64_t ts, const format::Mapping& m) {
+    maps_[{m.pid, m.start}] =
+        Map{ts, m.length, m.file_offset, std::string(m.path), std::vector<uint8_t>(m.build_id.begin(), m.build_id.end())};
+    changed_ = true;
+  }
+  // A new process starts with a copy of its parent's mappings.
+  void fork(uint32_t parent, uint32_t child) {
+    if (parent == child) return;
+    auto it = maps_.lower_bound({parent, 0});
+    for (; it != maps_.end() && it->first.first == parent; ++it) maps_[{child, it->first.second}] = it->second;
+    changed_ = true;
+  }
+  void exec(uint32_t pid) {
+    maps_.erase(maps_.lower_bound({pid, 0}), maps_.lower_bound({pid + 1, 0}));
+    changed_ = true;
+  }
+  void exit(uint32_t pid, uint32_t tid) {
+    threads_.erase(tid);
+    if (pid == tid) exec(pid);
+    changed_ = true;
+  }
+  bool changed() const { return changed_; }
+  std::vector<uint8_t> encode() {
+    changed_ = false;
+    format::TraceWriter w;
+    for (const auto& [tid, t] : threads_) w.thread_name(t.ts, format::ThreadName{t.pid, tid, t.name, false});
+    for (const auto& [key, m] : maps_) {
+      w.mapping(m.ts, format::Mapping{key.first, key.second, m.length, m.offset, m.path, m.build_id, true});
+    }
+    return std::vector<uint8_t>(w.bytes().begin(), w.bytes().end());
+  }
+
+ private:
+  struct Thread {
+    uint64_t ts;
+    uint32_t pid;
+    std::string name;
+  };
+  struct Map {
+    uint64_t ts, length, offset;
+    std::string path;
+    std::vector<uint8_t> build_id;
+  };
+  std::map<uint32_t, Thread> threads_;
+  std::map<std::pair<uint32_t, uint64_t>, Map> maps_;  // by pid and start
+  bool changed_ = false;
+};
 
 // Converts perf records to TRC events and collects them into batches.
 class Converter {
@@ -62,6 +121,8 @@ class Converter {
       case RecordKind::kComm:
         names_[r.tid] = r.name;
         if (unwinder_ && (r.misc & PERF_RECORD_MISC_COMM_EXEC)) unwinder_->exec(r.pid);
+        if (r.misc & PERF_RECORD_MISC_COMM_EXEC) state_.exec(r.pid);
+        state_.thread(r.time, r.pid, r.tid, r.name);
         w_.thread_name(r.time, ThreadName{r.pid, r.tid, r.name, (r.misc & PERF_RECORD_MISC_COMM_EXEC) != 0});
         see(r.pid, r.tid, res);
         break;
@@ -70,24 +131,21 @@ class Converter {
         auto parent = names_.find(r.ptid);
         if (parent != names_.end()) names_[r.tid] = parent->second;
         if (unwinder_ && r.pid == r.tid) unwinder_->fork(r.ppid, r.pid);
+        if (r.pid == r.tid) state_.fork(r.ppid, r.pid);
+        if (parent != names_.end()) state_.thread(r.time, r.pid, r.tid, parent->second);
         w_.thread_start(r.time, ThreadStart{r.pid, r.tid, r.ppid, r.ptid});
         see(r.pid, r.tid, res);
         break;
       }
       case RecordKind::kExit:
         if (unwinder_ && r.pid == r.tid) unwinder_->exit(r.pid);
+        state_.exit(r.pid, r.tid);
         w_.thread_exit(r.time, ThreadExit{r.pid, r.tid});
         break;
       case RecordKind::kMmap: {
-        Mapping m;
-        m.pid = r.pid;
-        m.start = r.addr;
-        m.length = r.len;
-        m.file_offset = r.pgoff;
-        m.path = r.name;
-        m.build_id = r.build_id;
-        m.executable = (r.prot & PROT_EXEC) != 0;
+        Mapping m{r.pid, r.addr, r.len, r.pgoff, r.name, r.build_id, (r.prot & PROT_EXEC) != 0};
         if (unwinder_) unwinder_->map(m);
+        if (m.executable) state_.map(r.time, m);
         w_.mapping(r.time, m);
         break;
       }
@@ -140,6 +198,7 @@ class Converter {
   void flush(format::SegmentWriter& writer) {
     if (events_ == 0) return;
     writer.append(w_.bytes(), first_, last_);
+    if (state_.changed()) writer.set_preamble(state_.encode());
     w_.reset();
     events_ = 0;
     first_ = UINT64_MAX;
@@ -170,6 +229,7 @@ class Converter {
     if (pids_.insert(pid).second) res.processes = pids_.size();
   }
   StackUnwinder* unwinder_;
+  ProcessState state_;
   std::vector<uint64_t> user_chain_;
   format::TraceWriter w_;
   std::unordered_map<uint32_t, std::string> names_;

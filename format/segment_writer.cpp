@@ -54,6 +54,9 @@ struct Chunk {
   uint64_t last_ts = 0;
   uint64_t batches = 0;
   bool new_segment = false;  // time rotation: seal the current segment first
+  // The state before this chunk's first batch (set_preamble), for a segment
+  // that starts with this chunk.
+  std::shared_ptr<const std::vector<uint8_t>> preamble;
 };
 
 }  // namespace
@@ -69,6 +72,7 @@ struct SegmentWriter::Impl {
 
   // Recording thread only.
   Chunk cur;
+  std::shared_ptr<const std::vector<uint8_t>> preamble;
   uint64_t next_boundary_mono = 0;
   bool closed = false;
   Result<void> close_result;
@@ -94,6 +98,7 @@ struct SegmentWriter::Impl {
   uint64_t next_index = 0;
   std::vector<SegmentRecord> sealed;  // this stem's sealed segments, for retention
   std::vector<uint8_t> frame;
+  bool started_any = false;  // the first segment needs no preamble
   bool failed = false;
   Error error;
   std::vector<std::pair<pid_t, std::string>> children;  // running on-seal commands
@@ -177,7 +182,7 @@ struct SegmentWriter::Impl {
     return true;
   }
 
-  bool start_segment() {
+  bool start_segment(const Chunk& first) {
     // A name already taken (another writer of the stem, or a file or
     // symlink someone planted) is skipped, never followed or overwritten.
     Result<UniqueFd> fd = dial9::fail("no segment name was free");
@@ -214,8 +219,14 @@ struct SegmentWriter::Impl {
     meta.emplace_back("segment", std::to_string(index));
     meta.emplace_back("stem", opt.stem);
     w.segment_metadata(mono, meta);
+    std::vector<uint8_t> head(w.bytes().begin(), w.bytes().end());
+    // A later segment also opens with the state its data relies on (thread
+    // names, mappings), so it can be read and symbolized alone after the
+    // earlier ones are deleted. The first has that state in its own data.
+    if (started_any && first.preamble) head.insert(head.end(), first.preamble->begin(), first.preamble->end());
+    started_any = true;
     std::vector<uint8_t> header;  // not `frame`: it may hold the chunk to write next
-    if (auto r = comp.compress(w.bytes(), header); !r) {
+    if (auto r = comp.compress(head, header); !r) {
       fail(r.error());
       return false;
     }
@@ -396,7 +407,7 @@ struct SegmentWriter::Impl {
         salvage_active();
       }
     }
-    if (!failed && !active) start_segment();
+    if (!failed && !active) start_segment(c);
     if (!failed && active_header + frame.size() > opt.max_file_size) {
       // Not even an empty segment can hold it: a segment never outgrows
       // max_file_size, so this one chunk is dropped.
@@ -408,7 +419,7 @@ struct SegmentWriter::Impl {
     // Rotate before a segment would outgrow its limit, never after.
     if (!failed && active_size + frame.size() > opt.max_file_size && active_size > active_header) {
       seal();
-      if (!failed) start_segment();
+      if (!failed) start_segment(c);
     }
     if (failed || !write_frame(frame)) drop(c);
   }
@@ -580,7 +591,10 @@ void SegmentWriter::append(std::span<const uint8_t> stream, uint64_t first_ts, u
   }
   // Keep units within chunk_bytes (a bigger batch becomes a unit of its own).
   if (m.cur.batches > 0 && m.cur.bytes.size() + stream.size() > m.opt.chunk_bytes) m.hand_over();
-  if (m.cur.batches == 0) m.cur.first_ts = first_ts;
+  if (m.cur.batches == 0) {
+    m.cur.first_ts = first_ts;
+    m.cur.preamble = m.preamble;
+  }
   m.cur.bytes.insert(m.cur.bytes.end(), stream.begin(), stream.end());
   m.cur.last_ts = std::max(m.cur.last_ts, last_ts);
   m.cur.batches++;
@@ -593,6 +607,10 @@ void SegmentWriter::append(std::span<const uint8_t> stream, uint64_t first_ts, u
       (last_ts > m.cur.first_ts && last_ts - m.cur.first_ts >= m.opt.flush_interval_ns)) {
     m.hand_over();
   }
+}
+
+void SegmentWriter::set_preamble(std::vector<uint8_t> stream) {
+  impl_->preamble = std::make_shared<const std::vector<uint8_t>>(std::move(stream));
 }
 
 void SegmentWriter::flush() {

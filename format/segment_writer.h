@@ -85,6 +85,11 @@ class SegmentWriter {
   // Appends one self-contained TRC stream (starting with its header) whose
   // events lie between first_ts_ns and last_ts_ns (CLOCK_MONOTONIC).
   void append(std::span<const uint8_t> stream, uint64_t first_ts_ns, uint64_t last_ts_ns);
+  // The state a reader needs before the data appended from now on (thread
+  // names, mappings), as one self-contained TRC stream. Every segment but
+  // the writer's first opens with the preamble in force when its first
+  // chunk began, right after its metadata, so each segment stands alone.
+  void set_preamble(std::vector<uint8_t> stream);
   // Hands the current chunk to the background thread now.
   void flush();
   // Flushes, seals the last segment, waits for the thread and for on-seal

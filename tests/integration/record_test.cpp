@@ -398,3 +398,31 @@ TEST_CASE("the hot function is the top self function, with the share perf report
   CHECK(top->first == "hot_function()");
   CHECK(std::abs(dial9_pct - perf_pct) <= 5.0);
 }
+
+TEST_CASE("each later segment carries the threads and mappings, so it symbolizes alone") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP("perf events unavailable: " + why);
+  test::TempDir out;
+  std::string dir = out.file("d");
+  auto r = test::run({test::dial9_binary(), "record", "-q", "-e", "cpu-clock", "--rotation-period", "1s", "-o", dir,
+                      "--", FIXTURE_HOT_COLD, "3000"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto inputs = expand_trace_inputs({dir});
+  REQUIRE(inputs);
+  REQUIRE(inputs->size() >= 3);
+  // Keep only the last segment but one (the last may hold only the exit).
+  std::string kept = (*inputs)[inputs->size() - 2].path;
+  for (const auto& in : *inputs) {
+    if (in.path != kept) fs::remove(in.path);
+  }
+  auto samples = test::symbolized_samples(dir);
+  REQUIRE(samples.size() >= 100);
+  uint64_t hot = 0, named = 0;
+  for (const auto& s : samples) {
+    if (!s.frames.empty() && s.frames.front() == "hot_function()") ++hot;
+    if (s.thread_name == "fixture_hot_col") ++named;
+  }
+  INFO(samples.size() << " samples, " << hot << " in hot_function()");
+  CHECK(hot > samples.size() / 2);
+  CHECK(named == samples.size());
+}

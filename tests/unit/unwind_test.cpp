@@ -16,14 +16,7 @@ using namespace dial9::report;
 namespace {
 
 format::Mapping mapping(uint32_t pid, uint64_t start, uint64_t len, uint64_t off, const char* path, bool exec = true) {
-  format::Mapping m;
-  m.pid = pid;
-  m.start = start;
-  m.length = len;
-  m.file_offset = off;
-  m.path = path;
-  m.executable = exec;
-  return m;
+  return format::Mapping{pid, start, len, off, path, {}, exec};
 }
 
 // A stack copy: u64 words from `sp` upwards.
