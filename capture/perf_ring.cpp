@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -35,8 +36,9 @@ std::string explain_perf_open_error(int e) {
     case EOPNOTSUPP:
       return "this event is not supported here (no hardware PMU in a VM?); try -e cpu-clock";
     case ENOSYS:
-      return "perf_event_open is not available (blocked by seccomp in a container, or a kernel "
-             "without CONFIG_PERF_EVENTS)";
+      return "perf_event_open is not available: blocked by seccomp (in a container: allow it in the "
+             "seccomp profile, e.g. docker run --security-opt seccomp=PROFILE, or --cap-add PERFMON with "
+             "Docker 20.10+), or a kernel without CONFIG_PERF_EVENTS";
     case EMFILE:
       return "too many open files; raise the limit with ulimit -n";
     case EINVAL:
@@ -96,9 +98,13 @@ Result<PerfRing> PerfRing::open(const perf_event_attr& attr, pid_t pid, int cpu,
   if (base == MAP_FAILED) {
     int e = errno;
     if (e == EPERM || e == ENOMEM) {
+      // The kernel lets each user lock perf_event_mlock_kb per CPU (beyond
+      // RLIMIT_MEMLOCK); one ring per CPU must fit.
+      long cpus = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
       return fail("cannot map a " + std::to_string(map_bytes >> 10) +
                       " KiB perf ring: the locked-memory budget is used up; use fewer --mmap-pages, "
-                      "raise ulimit -l, or sudo sysctl kernel.perf_event_mlock_kb=2048",
+                      "raise ulimit -l, or sudo sysctl kernel.perf_event_mlock_kb=" +
+                      std::to_string(static_cast<long>(map_bytes >> 10) * cpus),
                   e);
     }
     return fail(Error::from_errno("cannot map the perf ring", e));

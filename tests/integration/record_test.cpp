@@ -426,3 +426,49 @@ TEST_CASE("each later segment carries the threads and mappings, so it symbolizes
   CHECK(hot > samples.size() / 2);
   CHECK(named == samples.size());
 }
+
+TEST_CASE("without permission for perf events, record says why and how to fix it") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP("perf events unavailable: " + why);
+  test::TempDir out;
+  // Blocked by seccomp, as in a container: one line naming seccomp, exit 1,
+  // and the program is not left behind running.
+  auto r = test::run({RUN_RESTRICTED, "--deny-perf", "--", test::dial9_binary(), "record", "-o", out.file("s"), "--",
+                      FIXTURE_SPIN, "100"});
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("blocked by seccomp"));
+  CHECK_THAT(r.err, Catch::Contains("allow it in the seccomp profile"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_FALSE(fs::exists(out.file("s")));
+
+  if (::geteuid() != 0) DIAL9_SKIP("the tests as another user need root to switch to 'nobody'");
+  fs::permissions(out.path(), fs::perms::all);
+  std::ifstream paranoid_file("/proc/sys/kernel/perf_event_paranoid");
+  int paranoid = 2;
+  paranoid_file >> paranoid;
+  if (paranoid > 2) DIAL9_SKIP("kernel.perf_event_paranoid > 2: unprivileged users cannot sample at all");
+  // An ordinary user: when kernel samples are not permitted (paranoid 2),
+  // user space is still recorded, and stderr and the metadata say what was
+  // lost and the fix.
+  auto u = test::run({RUN_RESTRICTED, "--user", "nobody", "--", test::dial9_binary(), "record", "-e", "cpu-clock",
+                      "-o", out.file("u"), "--", FIXTURE_SPIN, "300"});
+  INFO(u.err);
+  REQUIRE(u.exit_code == 0);
+  auto rec = read_recording(out.file("u"));
+  CHECK(rec.samples > 100);
+  if (paranoid >= 2) {
+    CHECK_THAT(u.err, Catch::Contains("kernel samples and kernel stacks are off"));
+    CHECK_THAT(u.err, Catch::Contains("sysctl kernel.perf_event_paranoid=1"));
+    CHECK_THAT(rec.meta["degraded"], Catch::Contains("perf_event_paranoid"));
+    CHECK(rec.meta["kernel_samples"] == "false");
+  }
+  // The locked-memory budget: rings larger than an unprivileged user may
+  // lock fail with the exact fixes, and nothing is left behind.
+  auto m = test::run({RUN_RESTRICTED, "--user", "nobody", "--memlock", "0", "--", test::dial9_binary(), "record",
+                      "--mmap-pages", "4096", "-o", out.file("m"), "--", FIXTURE_SPIN, "100"});
+  INFO(m.err);
+  CHECK(m.exit_code == 1);
+  CHECK_THAT(m.err, Catch::Contains("locked-memory budget"));
+  CHECK_THAT(m.err, Catch::Contains("perf_event_mlock_kb"));
+  CHECK_FALSE(fs::exists(out.file("m")));
+}
