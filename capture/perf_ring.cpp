@@ -105,7 +105,7 @@ Result<PerfRing> PerfRing::open(const perf_event_attr& attr, pid_t pid, int cpu,
                       " KiB perf ring: the locked-memory budget is used up; use fewer --mmap-pages, "
                       "raise ulimit -l, or sudo sysctl kernel.perf_event_mlock_kb=" +
                       std::to_string(static_cast<long>(map_bytes >> 10) * cpus),
-                  e);
+                  ENOMEM);  // whatever mmap said: callers tell this case apart by ENOMEM
     }
     return fail(Error::from_errno("cannot map the perf ring", e));
   }

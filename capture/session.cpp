@@ -262,7 +262,8 @@ Result<std::unique_ptr<Session>> Session::open(pid_t pid, SessionOptions options
   s->opt_.sampling.inherit = true;
   s->opt_.sampling.enable_on_exec = true;
   long ncpu = ::sysconf(_SC_NPROCESSORS_CONF);
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  const size_t requested_pages = s->opt_.mmap_pages;
+  for (int attempt = 0; attempt < 12; ++attempt) {
     auto attr = build_attr(s->opt_.sampling);
     if (!attr) return fail(attr.error());
     if (!s->lost_from_read_) {
@@ -285,13 +286,30 @@ Result<std::unique_ptr<Session>> Session::open(pid_t pid, SessionOptions options
         first_error = ring.error();  // ENODEV: an offline CPU
       }
     }
-    if (!s->rings_.empty() && first_error.message().empty()) return s;
+    if (!s->rings_.empty() && first_error.message().empty()) {
+      if (s->opt_.mmap_pages < requested_pages) {
+        // Smaller rings lose samples sooner in bursts: say so, with the fix
+        // (the budget is perf_event_mlock_kb per online CPU, one ring each).
+        size_t page_kb = static_cast<size_t>(::sysconf(_SC_PAGESIZE)) / 1024;
+        s->degraded_.push_back("perf rings shrunk to " + std::to_string(s->opt_.mmap_pages) +
+                               " pages per CPU: the locked-memory budget cannot hold " +
+                               std::to_string(requested_pages) + "; fix: raise ulimit -l, or sudo sysctl "
+                               "kernel.perf_event_mlock_kb=" + std::to_string((requested_pages + 1) * page_kb));
+      }
+      return s;
+    }
     int e = first_error.errno_value();
     if (e == EINVAL && s->lost_from_read_) {
       // An older kernel (before 6.0 for PERF_FORMAT_LOST, 5.12 for build
       // ids in mmap records): lost samples are then known from records
       // only, and mappings come without build ids.
       s->lost_from_read_ = false;
+      continue;
+    }
+    if (e == ENOMEM && s->opt_.shrink_rings_to_fit && s->opt_.mmap_pages > 8) {
+      // PerfRing::open's locked-memory case: retry with half (the note is
+      // added once the rings open).
+      s->opt_.mmap_pages /= 2;
       continue;
     }
     if ((e == EACCES || e == EPERM) && s->opt_.sampling.kernel) {

@@ -31,6 +31,10 @@ namespace dial9::capture {
 struct SessionOptions {
   SamplingSpec sampling;         // inherit and enable_on_exec are set by the session
   size_t mmap_pages = 64;        // ring data pages per CPU (a power of two)
+  // The user did not choose mmap_pages: when the locked-memory budget
+  // cannot hold rings that size, halve them (down to 8 pages) and say so in
+  // degraded() rather than fail.
+  bool shrink_rings_to_fit = false;
   uint64_t batch_interval_ns = 100'000'000;
   uint64_t duration_ns = 0;      // 0: until the program exits
   // The program's name, for samples taken during its exec, before the
@@ -67,6 +71,8 @@ class Session {
   // What was lost to missing permissions, with the fix, one line each.
   const std::vector<std::string>& degraded() const { return degraded_; }
   const perf_event_attr& attr() const { return attr_; }
+  // Ring data pages per CPU, as opened (see shrink_rings_to_fit).
+  size_t mmap_pages() const { return opt_.mmap_pages; }
 
   // Records until the program exits or recording is stopped.
   Result<SessionResult> run(format::SegmentWriter& writer);

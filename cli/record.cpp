@@ -176,6 +176,7 @@ int run_record(const RecordOptions& o) {
     int64_t mmap_pages = o.mmap_pages ? o.mmap_pages : call_graph->user_stack_bytes > 4096 ? 256
                                                      : call_graph->user_stack_bytes ? 128 : 64;
     so.mmap_pages = static_cast<size_t>(mmap_pages);
+    so.shrink_rings_to_fit = o.mmap_pages == 0;
     if (call_graph->user_stack_bytes) so.unwinder = make_cfi_stack_unwinder();
     so.duration_ns = duration;
     so.sampling.frequency_hz = static_cast<uint64_t>(o.frequency);
@@ -226,7 +227,7 @@ int run_record(const RecordOptions& o) {
                     {o.period ? "period" : "frequency_hz", std::to_string(o.period ? o.period : o.frequency)},
                     {"kernel_samples", (*session)->attr().exclude_kernel ? "false" : "true"},
                     {"call_graph", o.call_graph},
-                    {"mmap_pages", std::to_string(mmap_pages)}};
+                    {"mmap_pages", std::to_string((*session)->mmap_pages())}};
     std::string degraded;
     for (const auto& n : notes) degraded += (degraded.empty() ? "" : "; ") + n;
     if (!degraded.empty()) seg.metadata.emplace_back("degraded", degraded);
@@ -263,7 +264,7 @@ int run_record(const RecordOptions& o) {
     say(line);
     if (lost_pct >= 5) {
       say("warning: " + std::to_string(static_cast<int>(lost_pct)) +
-          "% of samples were lost: use a larger ring (--mmap-pages " + std::to_string(mmap_pages * 4) +
+          "% of samples were lost: use a larger ring (--mmap-pages " + std::to_string((*session)->mmap_pages() * 4) +
           ") or sample less often (a lower -F or a larger -c)");
     }
     if (res->unwound) {

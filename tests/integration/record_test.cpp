@@ -471,4 +471,15 @@ TEST_CASE("without permission for perf events, record says why and how to fix it
   CHECK_THAT(m.err, Catch::Contains("locked-memory budget"));
   CHECK_THAT(m.err, Catch::Contains("perf_event_mlock_kb"));
   CHECK_FALSE(fs::exists(out.file("m")));
+  // Rings dial9 chose itself (dwarf's 256 pages) shrink to fit instead,
+  // and say so with the fix.
+  auto d = test::run({RUN_RESTRICTED, "--user", "nobody", "--memlock", "0", "--", test::dial9_binary(), "record",
+                      "--call-graph", "dwarf", "-o", out.file("d"), "--", FIXTURE_SPIN, "200"});
+  INFO(d.err);
+  REQUIRE(d.exit_code == 0);
+  CHECK_THAT(d.err, Catch::Contains("perf rings shrunk to 128 pages per CPU"));
+  CHECK_THAT(d.err, Catch::Contains("kernel.perf_event_mlock_kb="));
+  auto drec = read_recording(out.file("d"));
+  CHECK(drec.meta["mmap_pages"] == "128");
+  CHECK_THAT(drec.meta["degraded"], Catch::Contains("perf rings shrunk"));
 }
