@@ -61,12 +61,12 @@ bool user_regs_from(std::span<const uint64_t> values, UserRegs& out);
 //               where frame pointers are missing (the default);
 //   dwarf[,N]   a larger copy (N bytes, default 8192, as perf), so CFI
 //               unwinding alone reaches deeper.
-struct CallGraph {
-  std::string mode = "auto";
-  uint32_t user_stack_bytes = 2048;
-};
 inline constexpr uint32_t kAutoStackBytes = 2048;
 inline constexpr uint32_t kDwarfStackBytes = 8192;
+struct CallGraph {
+  std::string mode = "auto";
+  uint32_t user_stack_bytes = kAutoStackBytes;
+};
 // Errors name the accepted forms.
 Result<CallGraph> parse_call_graph(std::string_view text);
 

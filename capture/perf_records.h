@@ -1,7 +1,8 @@
 // Decoding the records a perf ring delivers, for the layout build_attr()
 // asks for (kSampleType, optionally with PERF_SAMPLE_CALLCHAIN,
-// PERF_SAMPLE_REGS_USER and PERF_SAMPLE_STACK_USER, and sample_id_all). Pure: bytes in, fields out; every length is checked
-// against the record's own size.
+// PERF_SAMPLE_REGS_USER and PERF_SAMPLE_STACK_USER, and sample_id_all).
+// Pure: bytes in, fields out; every length is checked against the record's
+// own size.
 #pragma once
 
 #include <cstdint>

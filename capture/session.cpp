@@ -38,10 +38,10 @@ int paranoid_level() {
   return v;
 }
 
-// The live threads and executable mappings of the recorded processes, as
-// the preamble of each new segment (SegmentWriter::set_preamble): a segment
-// read alone still knows every thread's name and process and can be
-// symbolized.
+// The live threads and executable mappings of the recorded processes: what
+// the unwinder resolves addresses against, and the preamble of each new
+// segment (SegmentWriter::set_preamble), so a segment read alone still knows
+// every thread's name and process and can be symbolized.
 class ProcessState {
  public:
   void thread(uint64_t ts, uint32_t pid, uint32_t tid, const std::string& name) {
@@ -49,34 +49,31 @@ class ProcessState {
     changed_ = true;
   }
   void map(uint64_t ts, const format::Mapping& m) {
-    maps_[{m.pid, m.start}] =
-        Map{ts, m.length, m.file_offset, std::string(m.path), std::vector<uint8_t>(m.build_id.begin(), m.build_id.end())};
+    spaces_.map(m, ts);
     changed_ = true;
   }
-  // A new process starts with a copy of its parent's mappings.
   void fork(uint32_t parent, uint32_t child) {
-    if (parent == child) return;
-    auto it = maps_.lower_bound({parent, 0});
-    for (; it != maps_.end() && it->first.first == parent; ++it) maps_[{child, it->first.second}] = it->second;
+    spaces_.fork(parent, child);
     changed_ = true;
   }
   void exec(uint32_t pid) {
-    maps_.erase(maps_.lower_bound({pid, 0}), maps_.lower_bound({pid + 1, 0}));
+    spaces_.exec(pid);
     changed_ = true;
   }
   void exit(uint32_t pid, uint32_t tid) {
     threads_.erase(tid);
-    if (pid == tid) exec(pid);
+    if (pid == tid) spaces_.exit(pid);
     changed_ = true;
   }
+  const format::AddressSpaces& spaces() const { return spaces_; }
   bool changed() const { return changed_; }
   std::vector<uint8_t> encode() {
     changed_ = false;
     format::TraceWriter w;
     for (const auto& [tid, t] : threads_) w.thread_name(t.ts, format::ThreadName{t.pid, tid, t.name, false});
-    for (const auto& [key, m] : maps_) {
-      w.mapping(m.ts, format::Mapping{key.first, key.second, m.length, m.offset, m.path, m.build_id, true});
-    }
+    spaces_.for_each([&](uint32_t pid, const format::MappedFile& f) {
+      w.mapping(f.ts, format::Mapping{pid, f.start, f.end - f.start, f.file_offset, *f.path, *f.build_id, true});
+    });
     return std::vector<uint8_t>(w.bytes().begin(), w.bytes().end());
   }
 
@@ -86,13 +83,8 @@ class ProcessState {
     uint32_t pid;
     std::string name;
   };
-  struct Map {
-    uint64_t ts, length, offset;
-    std::string path;
-    std::vector<uint8_t> build_id;
-  };
   std::map<uint32_t, Thread> threads_;
-  std::map<std::pair<uint32_t, uint64_t>, Map> maps_;  // by pid and start
+  format::AddressSpaces spaces_;
   bool changed_ = false;
 };
 
@@ -120,7 +112,6 @@ class Converter {
       }
       case RecordKind::kComm:
         names_[r.tid] = r.name;
-        if (unwinder_ && (r.misc & PERF_RECORD_MISC_COMM_EXEC)) unwinder_->exec(r.pid);
         if (r.misc & PERF_RECORD_MISC_COMM_EXEC) state_.exec(r.pid);
         state_.thread(r.time, r.pid, r.tid, r.name);
         w_.thread_name(r.time, ThreadName{r.pid, r.tid, r.name, (r.misc & PERF_RECORD_MISC_COMM_EXEC) != 0});
@@ -130,7 +121,6 @@ class Converter {
         // A new thread starts with its creator's name until it sets one.
         auto parent = names_.find(r.ptid);
         if (parent != names_.end()) names_[r.tid] = parent->second;
-        if (unwinder_ && r.pid == r.tid) unwinder_->fork(r.ppid, r.pid);
         if (r.pid == r.tid) state_.fork(r.ppid, r.pid);
         if (parent != names_.end()) state_.thread(r.time, r.pid, r.tid, parent->second);
         w_.thread_start(r.time, ThreadStart{r.pid, r.tid, r.ppid, r.ptid});
@@ -138,14 +128,12 @@ class Converter {
         break;
       }
       case RecordKind::kExit:
-        if (unwinder_ && r.pid == r.tid) unwinder_->exit(r.pid);
         state_.exit(r.pid, r.tid);
         w_.thread_exit(r.time, ThreadExit{r.pid, r.tid});
         break;
       case RecordKind::kMmap: {
         Mapping m{r.pid, r.addr, r.len, r.pgoff, r.name, r.build_id, (r.prot & PROT_EXEC) != 0};
-        if (unwinder_) unwinder_->map(m);
-        if (m.executable) state_.map(r.time, m);
+        state_.map(r.time, m);
         w_.mapping(r.time, m);
         break;
       }
@@ -217,7 +205,7 @@ class Converter {
     uint64_t t0 = mono_ns();
     size_t k = std::min<size_t>(r.kernel_frames, r.callchain.size());
     user_chain_.assign(r.callchain.begin() + static_cast<ptrdiff_t>(k), r.callchain.end());
-    unwinder_->complete(u, user_chain_);
+    unwinder_->complete(u, state_.spaces(), user_chain_);
     r.callchain.resize(k);
     r.callchain.insert(r.callchain.end(), user_chain_.begin(), user_chain_.end());
     ++res.unwound;

@@ -94,8 +94,8 @@ void splice_callchains(std::span<const uint64_t> dwarf, bool complete, std::span
   if (!complete) out.insert(out.end(), fp.begin() + 1, fp.end());
 }
 
-std::optional<FrameRule> CfiUnwinder::rule_at(uint32_t pid, uint64_t pc) {
-  const MappedFile* f = spaces_.find(pid, pc);
+std::optional<FrameRule> CfiUnwinder::rule_at(const AddressSpaces& spaces, uint32_t pid, uint64_t pc) {
+  const MappedFile* f = spaces.find(pid, pc);
   if (!f) return std::nullopt;
   const ElfModule* m = modules_.get(*f);
   if (!m) return std::nullopt;
@@ -110,9 +110,9 @@ std::optional<FrameRule> CfiUnwinder::rule_at(uint32_t pid, uint64_t pc) {
   return rule;
 }
 
-void CfiUnwinder::complete(const UnwindInput& in, std::vector<uint64_t>& chain) {
+void CfiUnwinder::complete(const AddressSpaces& spaces, const UnwindInput& in, std::vector<uint64_t>& chain) {
   if (in.stack.empty()) return;
-  bool reached_end = unwind_stack_copy(in, [&](uint64_t pc) { return rule_at(in.pid, pc); }, dwarf_);
+  bool reached_end = unwind_stack_copy(in, [&](uint64_t pc) { return rule_at(spaces, in.pid, pc); }, dwarf_);
   splice_callchains(dwarf_, reached_end, chain, out_);
   chain.swap(out_);
 }

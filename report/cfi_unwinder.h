@@ -22,7 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "report/address_space.h"
+#include "format/address_space.h"
 #include "report/elf_module.h"
 #include "report/module_cache.h"
 
@@ -57,15 +57,14 @@ void splice_callchains(std::span<const uint64_t> dwarf, bool complete, std::span
 // cached per code address.
 class CfiUnwinder {
  public:
-  CfiUnwinder(const AddressSpaces& spaces, ModuleCache& modules) : spaces_(spaces), modules_(modules) {}
+  explicit CfiUnwinder(ModuleCache& modules) : modules_(modules) {}
 
   // `chain`: in, the kernel's frame-pointer chain (user part, leaf first);
-  // out, the completed chain.
-  void complete(const UnwindInput& in, std::vector<uint64_t>& chain);
+  // out, the completed chain. `spaces`: the processes' mappings now.
+  void complete(const AddressSpaces& spaces, const UnwindInput& in, std::vector<uint64_t>& chain);
 
  private:
-  std::optional<FrameRule> rule_at(uint32_t pid, uint64_t pc);
-  const AddressSpaces& spaces_;
+  std::optional<FrameRule> rule_at(const AddressSpaces& spaces, uint32_t pid, uint64_t pc);
   ModuleCache& modules_;
   std::unordered_map<ModuleAddress, std::optional<FrameRule>, ModuleAddressHash> rules_;
   std::vector<uint64_t> dwarf_, out_;

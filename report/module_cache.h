@@ -14,10 +14,13 @@
 #include <string>
 #include <unordered_map>
 
-#include "report/address_space.h"
+#include "format/address_space.h"
 #include "report/elf_module.h"
 
 namespace dial9::report {
+
+using format::AddressSpaces;
+using format::MappedFile;
 
 // A code address within one module: the key of per-address caches (CFI
 // rules, symbol names), so an address shared by many processes is looked up

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "format/decoder.h"
-#include "report/address_space.h"
+#include "format/address_space.h"
 #include "report/module_cache.h"
 
 namespace dial9::report {

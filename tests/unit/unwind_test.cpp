@@ -6,12 +6,13 @@
 #include <cstring>
 #include <map>
 
-#include "report/address_space.h"
+#include "format/address_space.h"
 #include "report/cfi_unwinder.h"
 #include "tests/support/frame_rules.h"
 
 using namespace dial9;
 using namespace dial9::report;
+using format::AddressSpaces;
 
 namespace {
 

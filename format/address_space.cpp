@@ -1,8 +1,11 @@
-#include "report/address_space.h"
+#include "format/address_space.h"
 
-namespace dial9::report {
+#include <algorithm>
+#include <vector>
 
-void AddressSpaces::map(const format::Mapping& m) {
+namespace dial9::format {
+
+void AddressSpaces::map(const Mapping& m, uint64_t ts) {
   if (m.length == 0) return;
   Space& space = spaces_[m.pid];
   const uint64_t start = m.start, end = m.start + m.length;
@@ -35,6 +38,7 @@ void AddressSpaces::map(const format::Mapping& m) {
   f.start = start;
   f.end = end;
   f.file_offset = m.file_offset;
+  f.ts = ts;
   f.path = std::make_shared<const std::string>(m.path);
   f.build_id = std::make_shared<const std::vector<uint8_t>>(m.build_id.begin(), m.build_id.end());
   space.emplace(start, std::move(f));
@@ -52,6 +56,16 @@ void AddressSpaces::exec(uint32_t pid) { spaces_.erase(pid); }
 
 void AddressSpaces::exit(uint32_t pid) { spaces_.erase(pid); }
 
+void AddressSpaces::for_each(const std::function<void(uint32_t pid, const MappedFile&)>& fn) const {
+  // unordered_map: sort the pids so the output is stable.
+  std::vector<uint32_t> pids;
+  for (const auto& [pid, space] : spaces_) pids.push_back(pid);
+  std::sort(pids.begin(), pids.end());
+  for (uint32_t pid : pids) {
+    for (const auto& [start, f] : spaces_.at(pid)) fn(pid, f);
+  }
+}
+
 const MappedFile* AddressSpaces::find(uint32_t pid, uint64_t addr) const {
   auto s = spaces_.find(pid);
   if (s == spaces_.end()) return nullptr;
@@ -61,4 +75,4 @@ const MappedFile* AddressSpaces::find(uint32_t pid, uint64_t addr) const {
   return addr < it->second.end ? &it->second : nullptr;
 }
 
-}  // namespace dial9::report
+}  // namespace dial9::format
