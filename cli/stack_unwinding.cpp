@@ -1,7 +1,7 @@
 #include "cli/stack_unwinding.h"
 
-#include "report/cfi_unwinder.h"
-#include "report/module_cache.h"
+#include "report/symbols/cfi_unwinder.h"
+#include "report/symbols/module_cache.h"
 
 namespace dial9::cli {
 namespace {

@@ -4,7 +4,7 @@
 // return address).
 #pragma once
 
-#include "report/elf_module.h"
+#include "report/symbols/elf_module.h"
 
 namespace dial9::test {
 

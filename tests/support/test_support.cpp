@@ -16,7 +16,7 @@
 #include "format/trace_writer.h"
 #include "format/events.h"
 #include "report/event_text.h"
-#include "report/symbolizer.h"
+#include "report/symbols/symbolizer.h"
 
 extern char** environ;
 

@@ -1,7 +1,7 @@
 // ElfModule against real files on this machine: the test binary itself (its
 // own functions, compiled with frame pointers, see tests/CMakeLists.txt) and
 // the libc it runs on.
-#include "report/elf_module.h"
+#include "report/symbols/elf_module.h"
 
 #include <catch2/catch.hpp>
 #include <unistd.h>

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "format/address_space.h"
-#include "report/cfi_unwinder.h"
+#include "report/symbols/cfi_unwinder.h"
 #include "tests/support/frame_rules.h"
 
 using namespace dial9;

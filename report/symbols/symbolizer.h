@@ -15,7 +15,7 @@
 
 #include "format/decoder.h"
 #include "format/address_space.h"
-#include "report/module_cache.h"
+#include "report/symbols/module_cache.h"
 
 namespace dial9::report {
 

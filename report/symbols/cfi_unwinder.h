@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "format/address_space.h"
-#include "report/elf_module.h"
-#include "report/module_cache.h"
+#include "report/symbols/elf_module.h"
+#include "report/symbols/module_cache.h"
 
 namespace dial9::report {
 

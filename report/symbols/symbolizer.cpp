@@ -1,4 +1,4 @@
-#include "report/symbolizer.h"
+#include "report/symbols/symbolizer.h"
 
 #include <cinttypes>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "report/cfi_unwinder.h"
+#include "report/symbols/cfi_unwinder.h"
 
 #include <cstring>
 

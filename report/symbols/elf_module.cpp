@@ -1,4 +1,4 @@
-#include "report/elf_module.h"
+#include "report/symbols/elf_module.h"
 
 #include <cxxabi.h>
 #include <dwarf.h>

@@ -1,4 +1,4 @@
-#include "report/module_cache.h"
+#include "report/symbols/module_cache.h"
 
 #include <algorithm>
 

@@ -15,7 +15,7 @@
 #include <unordered_map>
 
 #include "format/address_space.h"
-#include "report/elf_module.h"
+#include "report/symbols/elf_module.h"
 
 namespace dial9::report {
 
