@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   auto program = std::make_shared<std::vector<std::string>>();
   RunFn record = add_record_command(app, program);
   runs[app.get_subcommand("record")] = std::move(record);
+  RunFn report = add_report_command(app);
+  runs[app.get_subcommand("report")] = std::move(report);
   RunFn dump = add_dump_command(app);
   runs[app.get_subcommand("dump")] = std::move(dump);
 

@@ -1,6 +1,8 @@
 #include "cli/units.h"
 
 #include <cctype>
+#include <cstdio>
+#include <ctime>
 #include <string>
 
 namespace dial9::cli {
@@ -90,6 +92,55 @@ Result<uint64_t> parse_duration(std::string_view text) {
   }
   if (total > 1.8e19L) return fail("'" + std::string(text) + "' is too long");
   return static_cast<uint64_t>(total);
+}
+
+Result<TimePoint> parse_time_point(std::string_view text) {
+  const std::string examples = " (examples: 2s, -10s, @503228.93, 2026-05-15T17:55:12Z)";
+  if (text.empty()) return fail("an empty time" + examples);
+  TimePoint p;
+  if (text.size() > 10 && text[4] == '-' && text[7] == '-' && (text[10] == 'T' || text[10] == ' ')) {
+    std::tm tm{};
+    int consumed = 0;
+    std::string s(text);
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2d%*c%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
+      return fail("'" + s + "' is not a date and time" + examples);
+    }
+    long double frac = 0;
+    size_t pos = static_cast<size_t>(consumed);
+    if (pos < s.size() && s[pos] == '.') {
+      size_t start = pos;
+      read_number(s, pos, frac);
+      frac = std::stold("0" + s.substr(start, pos - start));
+    }
+    if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) ++pos;
+    if (pos != s.size()) return fail("'" + s + "': only UTC times are understood (end with Z)" + examples);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    std::time_t secs = timegm(&tm);
+    if (secs < 0) return fail("'" + s + "' is before 1970" + examples);
+    p.base = TimePoint::Base::kWallClock;
+    p.ns = static_cast<uint64_t>(secs) * 1'000'000'000ull + static_cast<uint64_t>(frac * 1e9L);
+    return p;
+  }
+  if (text[0] == '@') {
+    size_t pos = 1;
+    long double secs;
+    if (!read_number(text, pos, secs) || pos != text.size()) {
+      return fail("'" + std::string(text) + "' is not a trace timestamp" + examples);
+    }
+    p.base = TimePoint::Base::kTrace;
+    p.ns = static_cast<uint64_t>(secs * 1e9L);
+    return p;
+  }
+  if (text[0] == '-' || text[0] == '+') {
+    p.base = text[0] == '-' ? TimePoint::Base::kEnd : TimePoint::Base::kStart;
+    text.remove_prefix(1);
+  }
+  auto d = parse_duration(text);
+  if (!d) return fail(d.error().message() + "; or a time" + examples);
+  p.ns = *d;
+  return p;
 }
 
 }  // namespace dial9::cli

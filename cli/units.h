@@ -17,4 +17,15 @@ Result<uint64_t> parse_size(std::string_view text);
 // number is seconds.
 Result<uint64_t> parse_duration(std::string_view text);
 
+// A point in a trace, for `report --from/--to`:
+//   "2s", "+1m30s"      after the trace's start
+//   "-10s"              before the trace's end
+//   "@503228.93"        a trace timestamp in seconds, as `dial9 dump` prints them
+//   "2026-05-15T17:55:12.5Z" (or with a space, without Z): wall-clock UTC
+struct TimePoint {
+  enum class Base { kStart, kEnd, kTrace, kWallClock } base = Base::kStart;
+  uint64_t ns = 0;  // offset for kStart/kEnd; nanoseconds since the epoch or trace clock otherwise
+};
+Result<TimePoint> parse_time_point(std::string_view text);
+
 }  // namespace dial9::cli

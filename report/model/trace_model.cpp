@@ -1,0 +1,354 @@
+#include "report/model/trace_model.h"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_set>
+
+#include "format/events.h"
+#include "format/schemas.h"
+#include "format/trace_file.h"
+
+namespace dial9::report {
+
+StringId StringTable::intern(std::string_view s) {
+  auto it = ids_.find(std::string(s));
+  if (it != ids_.end()) return it->second;
+  auto id = static_cast<StringId>(strings_.size());
+  strings_.emplace_back(s);
+  ids_.emplace(strings_.back(), id);
+  return id;
+}
+
+StackId StackTable::intern(const uint32_t* ids, size_t n) {
+  // FNV-1a over the ids; collisions are resolved by comparing contents.
+  uint64_t h = 1469598103934665603ull ^ n;
+  for (size_t i = 0; i < n; ++i) h = (h ^ ids[i]) * 1099511628211ull;
+  auto [lo, hi] = by_hash_.equal_range(h);
+  for (auto it = lo; it != hi; ++it) {
+    auto [p, len] = get(it->second);
+    if (len == n && std::equal(p, p + n, ids)) return it->second;
+  }
+  auto id = static_cast<StackId>(size());
+  pool_.insert(pool_.end(), ids, ids + n);
+  offsets_.push_back(static_cast<uint32_t>(pool_.size()));
+  by_hash_.emplace(h, id);
+  return id;
+}
+
+const std::string& TraceModel::thread_name(uint32_t tid) const {
+  static const std::string kEmpty;
+  auto it = threads.find(tid);
+  return it == threads.end() ? kEmpty : it->second.name;
+}
+
+namespace {
+
+using format::Builtin;
+
+uint8_t narrow_worker(uint64_t w) { return w > 255 ? 255 : static_cast<uint8_t>(w); }
+
+// Builds the model from events, one file after another.
+class Builder {
+ public:
+  Builder(TraceModel& m, StackResolver& r) : m_(m), resolver_(r) {}
+
+  void on_event(const format::Event& e) {
+    resolver_.observe(e);
+    if (e.timestamp_ns != 0) {
+      if (!seen_time_ || e.timestamp_ns < m_.start_ns) m_.start_ns = e.timestamp_ns;
+      if (!seen_time_ || e.timestamp_ns > m_.end_ns) m_.end_ns = e.timestamp_ns;
+      seen_time_ = true;
+    }
+    const uint64_t ts = e.timestamp_ns;
+    switch (e.builtin()) {
+      case Builtin::kCpuSample: {
+        auto s = format::as_cpu_sample(e);
+        Sample out;
+        out.ts = ts;
+        out.tid = s.tid;
+        out.source = s.source;
+        out.worker = narrow_worker(s.worker_id);
+        out.cpu = s.cpu && *s.cpu < UINT16_MAX ? static_cast<uint16_t>(*s.cpu) : UINT16_MAX;
+        out.stack = intern_stack(m_.pid_of(s.tid), s.callchain);
+        m_.samples.push_back(out);
+        ThreadInfo& t = thread(s.tid);
+        if (s.thread_name && !s.thread_name->empty() && t.name.empty()) t.name = *s.thread_name;
+        if (out.worker < format::kWorkerBlockingPool) t.worker = out.worker;
+        break;
+      }
+      case Builtin::kPollStart: {
+        auto p = format::as_poll_start(e);
+        auto w = static_cast<uint32_t>(p.worker_id);
+        close_open_poll(w, ts, false);
+        Poll poll;
+        poll.start_ns = poll.end_ns = ts;
+        poll.task_id = p.task_id;
+        poll.worker = w;
+        poll.spawn_loc = m_.strings.intern(p.spawn_loc);
+        open_polls_[w] = m_.polls.size();
+        m_.polls.push_back(poll);
+        break;
+      }
+      case Builtin::kPollEnd:
+        close_open_poll(static_cast<uint32_t>(format::as_poll_end(e).worker_id), ts, true);
+        break;
+      case Builtin::kWakeEvent: {
+        auto w = format::as_wake_event(e);
+        m_.wakes.push_back({ts, w.waker_task_id, w.woken_task_id, w.target_worker});
+        break;
+      }
+      case Builtin::kWorkerPark: {
+        auto p = format::as_worker_park(e);
+        m_.parks.push_back({ts, static_cast<uint32_t>(p.worker_id), p.tid, false, p.cpu_time_ns, 0});
+        if (p.tid) thread(p.tid).worker = static_cast<uint32_t>(p.worker_id);
+        break;
+      }
+      case Builtin::kWorkerUnpark: {
+        auto p = format::as_worker_unpark(e);
+        m_.parks.push_back(
+            {ts, static_cast<uint32_t>(p.worker_id), p.tid, true, p.cpu_time_ns, p.sched_wait_ns});
+        if (p.tid) thread(p.tid).worker = static_cast<uint32_t>(p.worker_id);
+        break;
+      }
+      case Builtin::kQueueSample:
+        m_.queue_depths.push_back({ts, format::as_queue_sample(e).global_queue});
+        break;
+      case Builtin::kTaskDump: {
+        auto d = format::as_task_dump(e);
+        // Task dumps have no thread: their frames are located in the
+        // process the trace is about (the first one seen, if any).
+        m_.task_dumps.push_back({ts, d.task_id, intern_stack(main_pid(), d.callchain)});
+        break;
+      }
+      case Builtin::kSpanEnter:
+      case Builtin::kSpanExit: {
+        auto s = format::as_span(e);
+        if (s.enter) {
+          open_spans_[s.span_id] = {m_.strings.intern(s.span_name), ts, ts, narrow_worker(s.worker_id)};
+        } else if (auto it = open_spans_.find(s.span_id); it != open_spans_.end()) {
+          it->second.end_ns = ts;
+          m_.spans.push_back(it->second);
+          open_spans_.erase(it);
+        }
+        break;
+      }
+      case Builtin::kSegmentMetadata:
+        format::for_each_metadata(e, [&](std::string_view k, std::string_view v) {
+          if (k == "degraded") {
+            add_degraded(v);
+          } else {
+            m_.metadata.emplace(std::string(k), std::string(v));
+          }
+        });
+        break;
+      case Builtin::kClockSync:
+        if (!m_.clock_sync) m_.clock_sync = {{ts, format::as_clock_sync(e).realtime_ns}};
+        break;
+      case Builtin::kThreadName: {
+        auto t = format::as_thread_name(e);
+        ThreadInfo& info = thread(t.tid);
+        info.pid = t.pid;
+        info.name = t.name;
+        if (t.pid == t.tid) process(t.pid);
+        if (t.exec || (t.pid == t.tid && process(t.pid).command.empty())) process(t.pid).command = t.name;
+        break;
+      }
+      case Builtin::kThreadStart: {
+        auto t = format::as_thread_start(e);
+        ThreadInfo& info = thread(t.tid);
+        info.pid = t.pid;
+        if (info.name.empty()) info.name = m_.thread_name(t.ptid);
+        if (t.pid == t.tid) {
+          ProcessInfo& p = process(t.pid);
+          if (p.command.empty()) p.command = process(t.ppid).command;
+        }
+        break;
+      }
+      case Builtin::kProcessExit: {
+        auto x = format::as_process_exit(e);
+        process(x.pid).exit_status = x.status;
+        break;
+      }
+      case Builtin::kTaskSpawn:
+        ++m_.task_spawns;
+        break;
+      case Builtin::kLost:
+        m_.lost_samples += format::as_lost(e).count;
+        break;
+      case Builtin::kNone:
+        ++m_.custom_events[e.name()];
+        break;
+      default:
+        break;
+    }
+  }
+
+  void finish() {
+    open_polls_.clear();
+    auto by_ts = [](const auto& a, const auto& b) { return a.ts < b.ts; };
+    std::stable_sort(m_.samples.begin(), m_.samples.end(), by_ts);
+    std::stable_sort(m_.wakes.begin(), m_.wakes.end(), by_ts);
+    std::stable_sort(m_.parks.begin(), m_.parks.end(), by_ts);
+    std::stable_sort(m_.queue_depths.begin(), m_.queue_depths.end(), by_ts);
+    std::stable_sort(m_.task_dumps.begin(), m_.task_dumps.end(), by_ts);
+    std::stable_sort(m_.polls.begin(), m_.polls.end(),
+                     [](const Poll& a, const Poll& b) { return a.start_ns < b.start_ns; });
+    std::stable_sort(m_.spans.begin(), m_.spans.end(),
+                     [](const SpanRecord& a, const SpanRecord& b) { return a.start_ns < b.start_ns; });
+    // The recorded command line names the launched process best (thread
+    // events carry only the 15-character comm).
+    auto pid = m_.metadata.find("pid"), command = m_.metadata.find("command");
+    if (pid != m_.metadata.end() && command != m_.metadata.end()) {
+      process(static_cast<uint32_t>(std::strtoul(pid->second.c_str(), nullptr, 10))).command =
+          command->second;
+    }
+  }
+
+  // Streams restart pools and timestamps, and polls never span files; an
+  // open poll at the end of a file stays unended.
+  void end_file() { open_polls_.clear(); }
+
+ private:
+  ThreadInfo& thread(uint32_t tid) {
+    ThreadInfo& t = m_.threads[tid];
+    t.tid = tid;
+    return t;
+  }
+  ProcessInfo& process(uint32_t pid) {
+    ProcessInfo& p = m_.processes[pid];
+    p.pid = pid;
+    if (main_pid_ == 0) main_pid_ = pid;
+    return p;
+  }
+  uint32_t main_pid() const { return main_pid_; }
+
+  StackId intern_stack(uint32_t pid, format::StackView chain) {
+    if (chain.empty()) return kNoStack;
+    ids_.resize(chain.size());
+    for (uint32_t i = 0; i < chain.size(); ++i) ids_[i] = resolver_.locate(pid, chain[i], i > 0);
+    return m_.stacks.intern(ids_.data(), ids_.size());
+  }
+
+  void close_open_poll(uint32_t worker, uint64_t ts, bool ended) {
+    auto it = open_polls_.find(worker);
+    if (it == open_polls_.end()) return;
+    Poll& p = m_.polls[it->second];
+    if (ended) {
+      p.end_ns = std::max(ts, p.start_ns);
+      p.ended = true;
+    }
+    open_polls_.erase(it);
+  }
+
+  void add_degraded(std::string_view all) {
+    // Segments repeat the recording's notes, joined by "; ".
+    size_t pos = 0;
+    while (pos <= all.size()) {
+      size_t end = all.find("; ", pos);
+      std::string note(all.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
+      if (!note.empty() && std::find(m_.degraded.begin(), m_.degraded.end(), note) == m_.degraded.end()) {
+        m_.degraded.push_back(note);
+      }
+      if (end == std::string_view::npos) break;
+      pos = end + 2;
+    }
+  }
+
+  TraceModel& m_;
+  StackResolver& resolver_;
+  bool seen_time_ = false;
+  uint32_t main_pid_ = 0;
+  std::vector<uint32_t> ids_;
+  std::unordered_map<uint32_t, size_t> open_polls_;        // worker → index in polls
+  std::unordered_map<uint64_t, SpanRecord> open_spans_;    // span id → entered span
+};
+
+}  // namespace
+
+Result<TraceModel> load_trace(const std::vector<std::string>& inputs, StackResolver& resolver,
+                              const LoadOptions& options) {
+  auto files = format::expand_trace_inputs(inputs);
+  if (!files) return fail(files.error());
+  TraceModel model;
+  Builder builder(model, resolver);
+  auto warn = [&](std::string msg) {
+    if (options.warn) options.warn(msg);
+    model.warnings.push_back(std::move(msg));
+  };
+  for (const format::TraceInput& input : *files) {
+    auto sum = format::read_trace_file(input.path, [&](const format::Event& e) { builder.on_event(e); });
+    builder.end_file();
+    if (!sum) {
+      if (!input.from_directory) return fail(sum.error());
+      model.skipped.push_back({input.path, sum.error().message()});
+      if (options.warn) options.warn("skipping segment " + sum.error().message());
+      continue;
+    }
+    ++model.segments;
+    uint64_t corrupt = 0;
+    for (const auto& d : sum->diagnostics) corrupt += d.kind == format::Diagnostic::Kind::kCorrupt;
+    if (corrupt > 0 || sum->diagnostic_count > sum->diagnostics.size()) {
+      warn(input.path + ": " + std::to_string(sum->stats.corrupt_frames) +
+           " corrupt frame(s) skipped; the events around them were kept");
+    }
+    if (!sum->container_error.empty()) {
+      warn(input.path + ": " + sum->container_error + "; the events before it were kept");
+    }
+    if (sum->truncated) {
+      warn(input.path + " is truncated (" + sum->truncation + "); the events before the cut were kept");
+    }
+  }
+  if (model.segments == 0) {
+    return fail("none of the inputs could be read (" + std::to_string(model.skipped.size()) +
+                        " damaged segment(s) skipped)");
+  }
+  builder.finish();
+  std::vector<ResolvedFrame> named;
+  model.location_frames.reserve(resolver.locations());
+  for (uint32_t loc = 0; loc < resolver.locations(); ++loc) {
+    named.clear();
+    resolver.frames(loc, named);
+    model.location_frames.emplace_back(model.frames.size(), named.size());
+    for (const ResolvedFrame& f : named) {
+      model.frames.push_back({model.strings.intern(f.function), model.strings.intern(f.module),
+                              model.strings.intern(f.file), f.line, f.inlined});
+    }
+  }
+  return model;
+}
+
+void restrict(TraceModel& m, const Selection& sel) {
+  const uint64_t from = sel.from_ns.value_or(0);
+  const uint64_t to = sel.to_ns.value_or(UINT64_MAX);
+  auto in_time = [&](uint64_t ts) { return ts >= from && ts <= to; };
+  auto thread_ok = [&](uint32_t tid) {
+    if (!sel.tids.empty() && std::find(sel.tids.begin(), sel.tids.end(), tid) == sel.tids.end()) return false;
+    if (!sel.pids.empty() &&
+        std::find(sel.pids.begin(), sel.pids.end(), m.pid_of(tid)) == sel.pids.end()) {
+      return false;
+    }
+    return true;
+  };
+  std::erase_if(m.samples, [&](const Sample& s) { return !in_time(s.ts) || !thread_ok(s.tid); });
+  std::erase_if(m.parks, [&](const Park& p) { return !in_time(p.ts) || (p.tid && !thread_ok(p.tid)); });
+  // Runtime records have no thread of their own: keep those of the selected
+  // threads' workers.
+  std::unordered_set<uint32_t> workers;
+  bool all_workers = sel.tids.empty() && sel.pids.empty();
+  for (const auto& [tid, t] : m.threads) {
+    if (t.worker < 255 && thread_ok(tid)) workers.insert(t.worker);
+  }
+  auto worker_ok = [&](uint32_t w) { return all_workers || workers.count(w) > 0; };
+  std::erase_if(m.polls, [&](const Poll& p) { return !in_time(p.start_ns) || !worker_ok(p.worker); });
+  std::erase_if(m.wakes, [&](const Wake& w) { return !in_time(w.ts); });
+  std::erase_if(m.queue_depths, [&](const QueueDepth& q) { return !in_time(q.ts); });
+  std::erase_if(m.spans, [&](const SpanRecord& s) { return !in_time(s.start_ns) || !worker_ok(s.worker); });
+  std::erase_if(m.task_dumps, [&](const TaskDumpRecord& d) { return !in_time(d.ts); });
+  if (sel.from_ns) m.start_ns = std::max(m.start_ns, *sel.from_ns);
+  if (sel.to_ns) m.end_ns = std::min(m.end_ns, *sel.to_ns);
+  if (!sel.tids.empty() || !sel.pids.empty()) {
+    std::erase_if(m.threads, [&](const auto& kv) { return !thread_ok(kv.first); });
+  }
+}
+
+}  // namespace dial9::report

@@ -1,0 +1,119 @@
+// Writes the report document as aligned plain text (text.cpp) or Markdown.
+#include <algorithm>
+
+#include "report/render/document.h"
+#include "report/render/render.h"
+
+namespace dial9::report {
+namespace {
+
+// Keeps the tail of a long cell: the end of a path or a qualified name says
+// the most.
+std::string fit(const std::string& s, size_t width) {
+  if (width == 0 || s.size() <= width) return s;
+  return "..." + s.substr(s.size() - (width - 3));
+}
+
+void write_table(const Table& t, std::string& out) {
+  size_t cols = t.headers.size();
+  std::vector<std::vector<std::string>> cells;
+  cells.push_back(t.headers);
+  for (const auto& r : t.rows) {
+    std::vector<std::string> row;
+    for (size_t c = 0; c < cols; ++c) row.push_back(fit(c < r.size() ? r[c] : "", t.max_width[c]));
+    cells.push_back(std::move(row));
+  }
+  std::vector<size_t> width(cols, 0);
+  for (const auto& r : cells) {
+    for (size_t c = 0; c < cols; ++c) width[c] = std::max(width[c], r[c].size());
+  }
+  for (const auto& r : cells) {
+    std::string line = " ";
+    for (size_t c = 0; c < cols; ++c) {
+      const bool last = c + 1 == cols;
+      std::string pad(width[c] - r[c].size(), ' ');
+      line += ' ';
+      line += t.right[c] ? pad + r[c] : (last ? r[c] : r[c] + pad);
+      if (!last) line += ' ';
+    }
+    out += line + "\n";
+  }
+}
+
+}  // namespace
+
+std::string render_text(const Report& r) {
+  std::string out;
+  for (const Block& b : build_document(r)) {
+    switch (b.kind) {
+      case Block::Kind::kHeading:
+        if (!out.empty()) out += "\n";
+        out += b.text + "\n";
+        break;
+      case Block::Kind::kFields: {
+        size_t w = 0;
+        for (const auto& [k, v] : b.fields) w = std::max(w, k.size());
+        for (const auto& [k, v] : b.fields) out += "  " + k + std::string(w - k.size() + 2, ' ') + v + "\n";
+        break;
+      }
+      case Block::Kind::kTable:
+        write_table(b.table, out);
+        break;
+      case Block::Kind::kText:
+        out += "  " + b.text + "\n";
+        break;
+      case Block::Kind::kStack:
+        for (const auto& l : b.lines) out += "      " + fit(l, 100) + "\n";
+        break;
+    }
+  }
+  return out;
+}
+
+std::string render_markdown(const Report& r) {
+  auto escape = [](const std::string& s) {
+    std::string o;
+    for (char c : s) {
+      if (c == '|' || c == '*' || c == '_' || c == '`' || c == '<') o += '\\';
+      o += c;
+    }
+    return o;
+  };
+  std::string out = "# dial9 report\n";
+  for (const Block& b : build_document(r)) {
+    switch (b.kind) {
+      case Block::Kind::kHeading:
+        out += "\n## " + escape(b.text) + "\n\n";
+        break;
+      case Block::Kind::kFields:
+        for (const auto& [k, v] : b.fields) out += "- **" + k + "**: " + escape(v) + "\n";
+        break;
+      case Block::Kind::kTable: {
+        const Table& t = b.table;
+        out += "\n|";
+        for (const auto& h : t.headers) out += " " + escape(h) + " |";
+        out += "\n|";
+        for (size_t c = 0; c < t.headers.size(); ++c) out += t.right[c] ? " ---: |" : " --- |";
+        out += "\n";
+        for (const auto& row : t.rows) {
+          out += "|";
+          for (const auto& cell : row) out += " " + escape(cell) + " |";
+          out += "\n";
+        }
+        out += "\n";
+        break;
+      }
+      case Block::Kind::kText:
+        out += escape(b.text) + "\n\n";
+        break;
+      case Block::Kind::kStack:
+        out += "```\n";
+        for (const auto& l : b.lines) out += l + "\n";
+        out += "```\n\n";
+        break;
+    }
+  }
+  return out;
+}
+
+}  // namespace dial9::report
