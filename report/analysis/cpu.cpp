@@ -105,8 +105,8 @@ std::vector<ThreadRow> thread_rows(const TraceModel& m, const ReportOptions& o) 
   std::map<uint32_t, Tally> per_thread;
   uint64_t all = 0;
   for (const Sample& s : m.samples) {
+    Tally& t = per_thread[s.tid];  // a thread seen only off-CPU still gets a row
     if (s.source != 0) continue;
-    Tally& t = per_thread[s.tid];
     ++t.samples;
     ++t.stacks[s.stack];
     ++all;

@@ -15,7 +15,6 @@ namespace {
 
 constexpr uint64_t kLongPollWarnNs = 10'000'000;
 constexpr uint64_t kLongPollCriticalNs = 50'000'000;
-constexpr uint64_t kWakeToPollWarnNs = 5'000'000;
 constexpr uint64_t kRunQueueWarnNs = 10'000'000;
 constexpr double kDominantPct = 30;
 constexpr double kLostWarnPct = 5;
@@ -40,43 +39,54 @@ bool is_lock_wait(const std::string& fn) {
   return false;
 }
 
+// One finding per poll over 10 ms (critical over 50 ms), longest first, as
+// the Tokio toolkit raises them; past kMaxLongPollFindings the rest are
+// counted in the last one.
 void long_polls(const TraceModel& m, const Report& r, std::vector<Finding>& out) {
-  uint64_t warn = 0, crit = 0;
-  const Poll* longest = nullptr;
+  constexpr size_t kMaxLongPollFindings = 5;
+  std::vector<const Poll*> slow;
   for (const Poll& p : m.polls) {
+    if (p.end_ns - p.start_ns > kLongPollWarnNs) slow.push_back(&p);
+  }
+  std::sort(slow.begin(), slow.end(), [](const Poll* a, const Poll* b) {
+    uint64_t da = a->end_ns - a->start_ns, db = b->end_ns - b->start_ns;
+    return da != db ? da > db : a->start_ns < b->start_ns;
+  });
+  for (size_t i = 0; i < slow.size() && i < kMaxLongPollFindings; ++i) {
+    const Poll& p = *slow[i];
     uint64_t d = p.end_ns - p.start_ns;
-    if (!p.ended || d <= kLongPollWarnNs) continue;
-    ++warn;
-    crit += d > kLongPollCriticalNs;
-    if (!longest || d > longest->end_ns - longest->start_ns) longest = &p;
+    Finding f;
+    f.severity = d > kLongPollCriticalNs ? Severity::kCritical : Severity::kWarning;
+    f.kind = "long_poll";
+    f.title = "A poll of task " + std::to_string(p.task_id) + " held worker " + std::to_string(p.worker) +
+              " for " + format_duration(d);
+    f.evidence = "at " + at(m, p.start_ns) + ", task spawned at " + m.strings.get(p.spawn_loc) +
+                 " (threshold 10 ms, critical over 50 ms)";
+    if (i + 1 == kMaxLongPollFindings && slow.size() > kMaxLongPollFindings) {
+      f.evidence += "; " + std::to_string(slow.size() - kMaxLongPollFindings) + " more polls over 10 ms";
+    }
+    if (r.runtime) {
+      for (const LongPoll& lp : r.runtime->long_polls) {
+        if (lp.start_ns == p.start_ns && lp.worker_id == p.worker) f.stack = lp.stack;
+      }
+    }
+    f.next = "Look at what the task does between two awaits (the stack sampled inside the poll); move "
+             "blocking or CPU-heavy work to spawn_blocking or split it with yield points.";
+    out.push_back(std::move(f));
   }
-  if (!longest) return;
-  Finding f;
-  f.severity = crit ? Severity::kCritical : Severity::kWarning;
-  f.kind = "long_poll";
-  uint64_t d = longest->end_ns - longest->start_ns;
-  f.title = std::to_string(warn) + " task poll(s) held a worker for more than 10 ms (longest " +
-            format_duration(d) + ")";
-  f.evidence = std::to_string(crit) + " over 50 ms. Longest: " + format_duration(d) + " on worker " +
-               std::to_string(longest->worker) + ", task " + std::to_string(longest->task_id) + " at " +
-               at(m, longest->start_ns) + ", spawned at " + m.strings.get(longest->spawn_loc);
-  if (r.runtime && !r.runtime->long_polls.empty() && r.runtime->long_polls.front().start_ns == longest->start_ns) {
-    f.stack = r.runtime->long_polls.front().stack;
-  }
-  f.next = "Look at what the task does between two awaits (the stack sampled inside the poll); move "
-           "blocking or CPU-heavy work to spawn_blocking or split it with yield points.";
-  out.push_back(std::move(f));
 }
 
 void wake_to_poll(const Report& r, std::vector<Finding>& out) {
-  if (!r.runtime || r.runtime->wake_to_poll.max_ns <= kWakeToPollWarnNs) return;
+  if (!r.runtime || r.runtime->wake_to_poll_over_5ms == 0) return;
   const LatencyStats& s = r.runtime->wake_to_poll;
   Finding f;
-  f.severity = s.p99_ns > kWakeToPollWarnNs ? Severity::kWarning : Severity::kInfo;
+  f.severity = s.max_ns > kLongPollCriticalNs ? Severity::kCritical : Severity::kWarning;
   f.kind = "wake_to_poll_delay";
-  f.title = "Woken tasks waited up to " + format_duration(s.max_ns) + " before being polled";
+  f.title = std::to_string(r.runtime->wake_to_poll_over_5ms) + " woken tasks waited more than 5 ms to be polled (worst " +
+            format_duration(s.max_ns) + ")";
   f.evidence = "wake-to-poll delay over " + std::to_string(s.count) + " wakes: p50 " + format_duration(s.p50_ns) +
-               ", p99 " + format_duration(s.p99_ns) + ", max " + format_duration(s.max_ns) + " (threshold 5 ms)";
+               ", p99 " + format_duration(s.p99_ns) + ", max " + format_duration(s.max_ns) +
+               " (threshold 5 ms, critical over 50 ms)";
   f.next = "Workers were busy or parked: check long polls and worker utilization; more worker threads "
            "or shorter polls reduce the delay.";
   out.push_back(std::move(f));
@@ -98,7 +108,7 @@ void blocking_on_workers(const TraceModel& m, const ReportOptions& o, std::vecto
                                   [](uint64_t ts, const Poll* p) { return ts < p->start_ns; });
     if (after == polls.begin()) continue;
     const Poll* p = *(after - 1);
-    if (!p->ended || s.ts > p->end_ns) continue;
+    if (s.ts > p->end_ns) continue;
     ++stacks[s.stack];
     ++n;
   }

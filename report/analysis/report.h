@@ -18,6 +18,9 @@ namespace dial9::report {
 
 inline constexpr int kReportJsonVersion = 1;
 
+// A woken task waiting longer than this to be polled is a finding.
+inline constexpr uint64_t kSlowWakeToPollNs = 5'000'000;
+
 using Stack = std::vector<std::string>;
 
 struct Overview {
@@ -120,6 +123,7 @@ struct Runtime {
   std::vector<WorkerStats> workers;
   std::vector<LongPoll> long_polls;
   LatencyStats wake_to_poll;
+  uint64_t wake_to_poll_over_5ms = 0;  // delays above kSlowWakeToPollNs
   std::vector<SpawnPolls> polls_by_spawn;
   QueueStats global_queue;
   uint64_t polls = 0, tasks_spawned = 0;

@@ -27,7 +27,7 @@ uint32_t worker_of(const TraceModel& m, const Sample& s) {
 // from that poll's end. Each wake is used by one poll; delays outside
 // (0, 1 s) are dropped as unrelated (a task woken long ago and polled for
 // another reason, or clock noise).
-LatencyStats wake_to_poll(const TraceModel& m) {
+std::vector<uint64_t> wake_to_poll_delays(const TraceModel& m) {
   struct TaskState {
     uint64_t wake = 0;  // latest unused wake, 0 = none
     uint64_t last_poll_start = 0, last_poll_end = 0;
@@ -50,7 +50,7 @@ LatencyStats wake_to_poll(const TraceModel& m) {
     t.last_poll_start = p.start_ns;
     t.last_poll_end = p.end_ns;
   }
-  return summarize(delays);
+  return delays;
 }
 
 }  // namespace
@@ -73,20 +73,47 @@ std::optional<Runtime> runtime_analysis(const TraceModel& m, const ReportOptions
     ++w.polls;
     w.busy_ns += p.end_ns - p.start_ns;
   }
+  // Utilization as the Tokio toolkit defines it: the share of time between
+  // an unpark and the next park (active) in active plus parked time. Time
+  // before a worker's first park or unpark and after its last is neither.
+  struct ParkState {
+    uint64_t active = 0, parked = 0, since = 0;
+    enum { kUnknown, kActive, kParked } state = kUnknown;
+  };
+  std::map<uint32_t, ParkState> park_state;
   for (const Park& p : m.parks) {
     WorkerStats& w = worker(p.worker);
-    if (!p.unpark) ++w.parks;
+    ParkState& s = park_state[p.worker];
+    if (!p.unpark) {
+      ++w.parks;
+      if (s.state == ParkState::kActive) s.active += p.ts - s.since;
+      s.state = ParkState::kParked;
+    } else {
+      if (s.state == ParkState::kParked) s.parked += p.ts - s.since;
+      s.state = ParkState::kActive;
+    }
+    s.since = p.ts;
     if (p.tid) w.tid = p.tid;
   }
   for (auto& [id, w] : workers) {
-    w.active_pct = 100.0 * static_cast<double>(w.busy_ns) / static_cast<double>(duration);
+    auto s = park_state.find(id);
+    if (s != park_state.end() && s->second.state == ParkState::kParked) {
+      s->second.parked += m.end_ns - s->second.since;  // parked until the end
+    }
+    if (s != park_state.end() && s->second.active + s->second.parked > 0) {
+      w.active_pct = 100.0 * static_cast<double>(s->second.active) /
+                     static_cast<double>(s->second.active + s->second.parked);
+    } else {
+      // No park records: the share of the trace spent polling.
+      w.active_pct = 100.0 * static_cast<double>(w.busy_ns) / static_cast<double>(duration);
+    }
     rt.workers.push_back(w);
   }
 
   // Long polls, longest first, with the samples taken inside each.
   std::vector<const Poll*> longest;
   for (const Poll& p : m.polls) {
-    if (p.ended && p.end_ns - p.start_ns > o.long_poll_ns) longest.push_back(&p);
+    if (p.end_ns - p.start_ns > o.long_poll_ns) longest.push_back(&p);
   }
   std::sort(longest.begin(), longest.end(), [](const Poll* a, const Poll* b) {
     uint64_t da = a->end_ns - a->start_ns, db = b->end_ns - b->start_ns;
@@ -116,11 +143,14 @@ std::optional<Runtime> runtime_analysis(const TraceModel& m, const ReportOptions
     rt.long_polls.push_back(std::move(lp));
   }
 
-  rt.wake_to_poll = wake_to_poll(m);
+  std::vector<uint64_t> delays = wake_to_poll_delays(m);
+  rt.wake_to_poll_over_5ms =
+      static_cast<uint64_t>(std::count_if(delays.begin(), delays.end(), [](uint64_t d) { return d > kSlowWakeToPollNs; }));
+  rt.wake_to_poll = summarize(delays);
 
   std::map<StringId, std::vector<uint64_t>> by_spawn;
   for (const Poll& p : m.polls) {
-    if (p.ended) by_spawn[p.spawn_loc].push_back(p.end_ns - p.start_ns);
+    by_spawn[p.spawn_loc].push_back(p.end_ns - p.start_ns);
   }
   for (auto& [loc, d] : by_spawn) rt.polls_by_spawn.push_back({m.strings.get(loc), summarize(d)});
   std::sort(rt.polls_by_spawn.begin(), rt.polls_by_spawn.end(), [](const SpawnPolls& a, const SpawnPolls& b) {

@@ -54,7 +54,11 @@ class Builder {
 
   void on_event(const format::Event& e) {
     resolver_.observe(e);
-    if (e.timestamp_ns != 0) {
+    // The trace's extent is that of its activity: clock anchors, metadata
+    // and symbol tables are stamped when written, not when things happened.
+    const Builtin kind = e.builtin();
+    if (e.timestamp_ns != 0 && kind != Builtin::kClockSync && kind != Builtin::kSegmentMetadata &&
+        kind != Builtin::kSymbolTableEntry) {
       if (!seen_time_ || e.timestamp_ns < m_.start_ns) m_.start_ns = e.timestamp_ns;
       if (!seen_time_ || e.timestamp_ns > m_.end_ns) m_.end_ns = e.timestamp_ns;
       seen_time_ = true;
@@ -78,19 +82,13 @@ class Builder {
       }
       case Builtin::kPollStart: {
         auto p = format::as_poll_start(e);
-        auto w = static_cast<uint32_t>(p.worker_id);
-        close_open_poll(w, ts, false);
-        Poll poll;
-        poll.start_ns = poll.end_ns = ts;
-        poll.task_id = p.task_id;
-        poll.worker = w;
-        poll.spawn_loc = m_.strings.intern(p.spawn_loc);
-        open_polls_[w] = m_.polls.size();
-        m_.polls.push_back(poll);
+        worker_events_.push_back({ts, static_cast<uint32_t>(p.worker_id), WorkerEvent::kPollStart, p.task_id,
+                                  m_.strings.intern(p.spawn_loc)});
         break;
       }
       case Builtin::kPollEnd:
-        close_open_poll(static_cast<uint32_t>(format::as_poll_end(e).worker_id), ts, true);
+        worker_events_.push_back(
+            {ts, static_cast<uint32_t>(format::as_poll_end(e).worker_id), WorkerEvent::kPollEnd, 0, 0});
         break;
       case Builtin::kWakeEvent: {
         auto w = format::as_wake_event(e);
@@ -100,6 +98,7 @@ class Builder {
       case Builtin::kWorkerPark: {
         auto p = format::as_worker_park(e);
         m_.parks.push_back({ts, static_cast<uint32_t>(p.worker_id), p.tid, false, p.cpu_time_ns, 0});
+        worker_events_.push_back({ts, static_cast<uint32_t>(p.worker_id), WorkerEvent::kPark, 0, 0});
         if (p.tid) thread(p.tid).worker = static_cast<uint32_t>(p.worker_id);
         break;
       }
@@ -107,6 +106,7 @@ class Builder {
         auto p = format::as_worker_unpark(e);
         m_.parks.push_back(
             {ts, static_cast<uint32_t>(p.worker_id), p.tid, true, p.cpu_time_ns, p.sched_wait_ns});
+        worker_events_.push_back({ts, static_cast<uint32_t>(p.worker_id), WorkerEvent::kUnpark, 0, 0});
         if (p.tid) thread(p.tid).worker = static_cast<uint32_t>(p.worker_id);
         break;
       }
@@ -123,15 +123,13 @@ class Builder {
       case Builtin::kSpanEnter:
       case Builtin::kSpanExit: {
         auto s = format::as_span(e);
-        if (s.enter) {
-          open_spans_[s.span_id] = {m_.strings.intern(s.span_name), ts, ts, narrow_worker(s.worker_id)};
-        } else if (auto it = open_spans_.find(s.span_id); it != open_spans_.end()) {
-          it->second.end_ns = ts;
-          m_.spans.push_back(it->second);
-          open_spans_.erase(it);
-        }
+        span_events_.push_back({ts, s.span_id, s.enter ? SpanStep::kEnter : SpanStep::kExit,
+                                m_.strings.intern(s.span_name), narrow_worker(s.worker_id)});
         break;
       }
+      case Builtin::kSpanClose:
+        span_events_.push_back({ts, format::as_span_close(e).span_id, SpanStep::kClose, 0, 255});
+        break;
       case Builtin::kSegmentMetadata:
         format::for_each_metadata(e, [&](std::string_view k, std::string_view v) {
           if (k == "degraded") {
@@ -184,7 +182,8 @@ class Builder {
   }
 
   void finish() {
-    open_polls_.clear();
+    pair_polls();
+    pair_spans();
     auto by_ts = [](const auto& a, const auto& b) { return a.ts < b.ts; };
     std::stable_sort(m_.samples.begin(), m_.samples.end(), by_ts);
     std::stable_sort(m_.wakes.begin(), m_.wakes.end(), by_ts);
@@ -203,10 +202,6 @@ class Builder {
           command->second;
     }
   }
-
-  // Streams restart pools and timestamps, and polls never span files; an
-  // open poll at the end of a file stays unended.
-  void end_file() { open_polls_.clear(); }
 
  private:
   ThreadInfo& thread(uint32_t tid) {
@@ -229,15 +224,94 @@ class Builder {
     return m_.stacks.intern(ids_.data(), ids_.size());
   }
 
-  void close_open_poll(uint32_t worker, uint64_t ts, bool ended) {
-    auto it = open_polls_.find(worker);
-    if (it == open_polls_.end()) return;
-    Poll& p = m_.polls[it->second];
-    if (ended) {
-      p.end_ns = std::max(ts, p.start_ns);
-      p.ended = true;
+  // A recorder writes each worker's events from its own buffer, so a
+  // worker's timeline can be split across streams that interleave in the
+  // file: pair only after a stable sort by time. The rules are the Tokio
+  // toolkit's: a PollStart or a park while a poll is open ends it there (an
+  // inferred end); an unpark while a poll is open, or a poll still open at
+  // the end, means its end was lost, and the poll is dropped.
+  void pair_polls() {
+    std::stable_sort(worker_events_.begin(), worker_events_.end(),
+                     [](const WorkerEvent& a, const WorkerEvent& b) { return a.ts < b.ts; });
+    std::unordered_map<uint32_t, Poll> open;
+    for (const WorkerEvent& e : worker_events_) {
+      auto it = open.find(e.worker);
+      switch (e.kind) {
+        case WorkerEvent::kPollStart: {
+          if (it != open.end()) {
+            it->second.end_ns = e.ts;
+            m_.polls.push_back(it->second);
+          }
+          Poll p;
+          p.start_ns = p.end_ns = e.ts;
+          p.task_id = e.task;
+          p.worker = e.worker;
+          p.spawn_loc = e.spawn_loc;
+          open[e.worker] = p;
+          break;
+        }
+        case WorkerEvent::kPollEnd:
+        case WorkerEvent::kPark:
+          if (it != open.end()) {
+            it->second.end_ns = e.ts;
+            it->second.ended = e.kind == WorkerEvent::kPollEnd;
+            m_.polls.push_back(it->second);
+            open.erase(it);
+          }
+          break;
+        case WorkerEvent::kUnpark:
+          if (it != open.end()) open.erase(it);
+          break;
+      }
     }
-    open_polls_.erase(it);
+    worker_events_.clear();
+    worker_events_.shrink_to_fit();
+  }
+
+  // A span lives from its first enter to its last exit (awaits included),
+  // and ends at its SpanCloseEvent, after which its id may be reused; busy
+  // time is the sum of its enter–exit segments. An enter while the span is
+  // entered, or an exit while it is not, is ignored.
+  void pair_spans() {
+    std::stable_sort(span_events_.begin(), span_events_.end(),
+                     [](const SpanStep& a, const SpanStep& b) { return a.ts < b.ts; });
+    struct Open {
+      SpanRecord rec;
+      uint64_t entered_at = 0;
+      bool entered = false;
+      bool any_exit = false;
+    };
+    std::unordered_map<uint64_t, Open> open;
+    auto finish_span = [&](Open& o) {
+      if (o.any_exit) m_.spans.push_back(o.rec);
+    };
+    for (const SpanStep& s : span_events_) {
+      auto it = open.find(s.span_id);
+      if (s.kind == SpanStep::kEnter) {
+        if (it == open.end()) {
+          Open o;
+          o.rec.name = s.name;
+          o.rec.start_ns = o.rec.end_ns = s.ts;
+          o.rec.worker = s.worker;
+          it = open.emplace(s.span_id, o).first;
+        }
+        if (!it->second.entered) it->second.entered = true, it->second.entered_at = s.ts;
+      } else if (s.kind == SpanStep::kExit) {
+        if (it == open.end() || !it->second.entered) continue;
+        Open& o = it->second;
+        o.entered = false;
+        o.any_exit = true;
+        o.rec.end_ns = s.ts;
+        o.rec.busy_ns += s.ts - o.entered_at;
+        ++o.rec.segments;
+      } else if (it != open.end()) {
+        finish_span(it->second);
+        open.erase(it);
+      }
+    }
+    for (auto& [id, o] : open) finish_span(o);
+    span_events_.clear();
+    span_events_.shrink_to_fit();
   }
 
   void add_degraded(std::string_view all) {
@@ -259,8 +333,22 @@ class Builder {
   bool seen_time_ = false;
   uint32_t main_pid_ = 0;
   std::vector<uint32_t> ids_;
-  std::unordered_map<uint32_t, size_t> open_polls_;        // worker → index in polls
-  std::unordered_map<uint64_t, SpanRecord> open_spans_;    // span id → entered span
+  struct WorkerEvent {
+    uint64_t ts;
+    uint32_t worker;
+    enum Kind : uint8_t { kPollStart, kPollEnd, kPark, kUnpark } kind;
+    uint64_t task;
+    StringId spawn_loc;
+  };
+  struct SpanStep {
+    uint64_t ts;
+    uint64_t span_id;
+    enum Kind : uint8_t { kEnter, kExit, kClose } kind;
+    StringId name;
+    uint8_t worker;
+  };
+  std::vector<WorkerEvent> worker_events_;  // paired into polls by finish()
+  std::vector<SpanStep> span_events_;       // paired into spans by finish()
 };
 
 }  // namespace
@@ -277,7 +365,6 @@ Result<TraceModel> load_trace(const std::vector<std::string>& inputs, StackResol
   };
   for (const format::TraceInput& input : *files) {
     auto sum = format::read_trace_file(input.path, [&](const format::Event& e) { builder.on_event(e); });
-    builder.end_file();
     if (!sum) {
       if (!input.from_directory) return fail(sum.error());
       model.skipped.push_back({input.path, sum.error().message()});

@@ -104,11 +104,11 @@ struct Sample {
 };
 
 struct Poll {
-  uint64_t start_ns = 0, end_ns = 0;  // end_ns == start_ns when the end is missing
+  uint64_t start_ns = 0, end_ns = 0;
   uint64_t task_id = 0;
   uint32_t worker = 0;
   StringId spawn_loc = 0;
-  bool ended = false;
+  bool ended = false;  // a PollEnd was seen; else the end is inferred (next poll or park)
 };
 
 struct Wake {
@@ -130,10 +130,13 @@ struct QueueDepth {
   uint32_t global_queue = 0;
 };
 
+// One span instance: from its first enter to its last exit.
 struct SpanRecord {
   StringId name = 0;
   uint64_t start_ns = 0, end_ns = 0;
-  uint32_t worker = 255;
+  uint64_t busy_ns = 0;   // time entered (the sum of its enter–exit segments)
+  uint32_t segments = 0;  // enter–exit pairs
+  uint32_t worker = 255;  // where it was first entered
 };
 
 struct TaskDumpRecord {
@@ -180,7 +183,7 @@ struct TraceModel {
   std::vector<Wake> wakes;
   std::vector<Park> parks;
   std::vector<QueueDepth> queue_depths;
-  std::vector<SpanRecord> spans;  // closed spans, sorted by start
+  std::vector<SpanRecord> spans;  // spans with at least one exit, sorted by start
   std::vector<TaskDumpRecord> task_dumps;
   std::map<std::string, uint64_t> custom_events;  // unknown schemas, by name
   uint64_t lost_samples = 0;      // LostEvent counts, all sources

@@ -66,6 +66,7 @@ Json runtime(const std::optional<Runtime>& rt) {
               {"workers", workers},
               {"long_polls", long_polls},
               {"wake_to_poll", latency(rt->wake_to_poll)},
+              {"wake_to_poll_over_5ms", rt->wake_to_poll_over_5ms},
               {"polls_by_spawn", by_spawn},
               {"global_queue",
                {{"count", rt->global_queue.count}, {"mean", rt->global_queue.mean},

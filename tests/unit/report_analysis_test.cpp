@@ -68,7 +68,7 @@ struct ModelBuilder {
 
 }  // namespace
 
-TEST_CASE("percentiles are nearest-rank, so every figure is an observed value") {
+TEST_CASE("percentiles use the toolkit's rank rule and are always observed values") {
   std::vector<uint64_t> v = {5, 1, 4, 2, 3};
   LatencyStats s = summarize(v);
   CHECK(s.count == 5);
@@ -79,6 +79,10 @@ TEST_CASE("percentiles are nearest-rank, so every figure is an observed value") 
   for (uint64_t i = 1; i <= 100; ++i) hundred.push_back(i);
   CHECK(percentile(hundred, 99) == 99);
   CHECK(percentile(hundred, 50) == 50);
+  // Rank round(p * n): with 52 values, p99 is the 51st, not the maximum.
+  std::vector<uint64_t> fifty_two;
+  for (uint64_t i = 1; i <= 52; ++i) fifty_two.push_back(i * 10);
+  CHECK(percentile(fifty_two, 99) == 510);
   std::vector<uint64_t> none;
   CHECK(summarize(none).count == 0);
 }
