@@ -1,6 +1,5 @@
 #include "report/symbols/elf_module.h"
 
-#include <cxxabi.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
@@ -9,14 +8,18 @@
 #include <libelf.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <new>
 
 #include "base/hex.h"
 #include "base/unique_fd.h"
+#include "report/symbols/demangle.h"
+#include "report/symbols/dwarf_index.h"
 
 namespace dial9::report {
 namespace {
@@ -80,19 +83,92 @@ std::vector<uint8_t> read_build_id(Elf* elf) {
   return {p, p + n};
 }
 
-// The separate debug file of a stripped file, as Debian's -dbg packages lay
-// them out: <dir>/.build-id/ab/cdef....debug. Only a file carrying the same
-// build id is used: a stale debug file would name the wrong functions.
-std::optional<ElfFile> find_debug_file(std::span<const uint8_t> build_id,
-                                       const std::vector<std::string>& debug_dirs) {
-  if (build_id.size() < 2) return std::nullopt;
-  for (const auto& dir : debug_dirs) {
-    auto file = open_elf(debug_file_path(dir, build_id));
-    if (!file) continue;  // absent is the common case
-    auto other = read_build_id(file->elf.get());
-    if (std::equal(other.begin(), other.end(), build_id.begin(), build_id.end())) {
-      return std::move(*file);
+// CRC-32 with the IEEE polynomial (zlib's), which .gnu_debuglink records
+// for the debug file it names.
+uint32_t crc32(std::span<const uint8_t> data) {
+  static const auto table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
     }
+    return t;
+  }();
+  uint32_t c = 0xffffffffu;
+  for (uint8_t b : data) c = table[(c ^ b) & 0xff] ^ (c >> 8);
+  return c ^ 0xffffffffu;
+}
+
+bool has_section(Elf* elf, const char* name) {
+  size_t names = 0;
+  if (elf_getshdrstrndx(elf, &names) != 0) return false;
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type == SHT_NOBITS) continue;
+    const char* n = elf_strptr(elf, names, shdr.sh_name);
+    if (n != nullptr && std::strcmp(n, name) == 0) return true;
+  }
+  return false;
+}
+
+std::string dir_name(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+struct DebugFile {
+  ElfFile file;
+  std::string path;
+};
+
+// The separate debug file of a stripped file. First by build id, as Debian's
+// -dbg packages lay them out (<dir>/.build-id/ab/cdef....debug), then by the
+// name in .gnu_debuglink, where GDB looks for it: beside the file, in .debug/
+// beside it, and under each debug dir at the file's own directory (and, for
+// a flat directory of debug files given with --debug-dir, at its top).
+// Only a file that belongs to this one is used: a stale debug file would
+// name the wrong functions. With build ids on both sides they must be equal;
+// otherwise the CRC that .gnu_debuglink records must match.
+std::optional<DebugFile> find_debug_file(const std::string& path, Elf* elf,
+                                         std::span<const uint8_t> build_id,
+                                         const std::vector<std::string>& debug_dirs) {
+  if (build_id.size() >= 2) {
+    for (const auto& dir : debug_dirs) {
+      std::string candidate = debug_file_path(dir, build_id);
+      auto file = open_elf(candidate);
+      if (!file) continue;  // absent is the common case
+      auto other = read_build_id(file->elf.get());
+      if (std::equal(other.begin(), other.end(), build_id.begin(), build_id.end())) {
+        return DebugFile{std::move(*file), std::move(candidate)};
+      }
+    }
+  }
+  GElf_Word crc = 0;
+  const char* link = dwelf_elf_gnu_debuglink(elf, &crc);
+  if (link == nullptr || *link == '\0' || std::strchr(link, '/') != nullptr) return std::nullopt;
+  const std::string dir = dir_name(path);
+  std::vector<std::string> candidates = {dir + "/" + link, dir + "/.debug/" + link};
+  for (const auto& debug_dir : debug_dirs) {
+    candidates.push_back(debug_dir + (dir == "/" ? "" : dir) + "/" + link);
+    candidates.push_back(debug_dir + "/" + link);
+  }
+  for (auto& candidate : candidates) {
+    if (candidate == path) continue;
+    auto file = open_elf(candidate);
+    if (!file) continue;
+    auto other = read_build_id(file->elf.get());
+    bool same;
+    if (!build_id.empty() && !other.empty()) {
+      same = std::equal(other.begin(), other.end(), build_id.begin(), build_id.end());
+    } else {
+      size_t size = 0;
+      const char* raw = elf_rawfile(file->elf.get(), &size);
+      same = raw != nullptr && crc32({reinterpret_cast<const uint8_t*>(raw), size}) == crc;
+    }
+    if (same) return DebugFile{std::move(*file), std::move(candidate)};
   }
   return std::nullopt;
 }
@@ -102,6 +178,7 @@ struct LoadSegment {
   uint64_t filesz = 0;
   uint64_t vaddr = 0;
   uint64_t memsz = 0;
+  bool executable = false;
 };
 
 std::vector<LoadSegment> read_load_segments(Elf* elf) {
@@ -112,7 +189,7 @@ std::vector<LoadSegment> read_load_segments(Elf* elf) {
     GElf_Phdr phdr;
     if (gelf_getphdr(elf, static_cast<int>(i), &phdr) == nullptr) continue;
     if (phdr.p_type != PT_LOAD) continue;
-    out.push_back({phdr.p_offset, phdr.p_filesz, phdr.p_vaddr, phdr.p_memsz});
+    out.push_back({phdr.p_offset, phdr.p_filesz, phdr.p_vaddr, phdr.p_memsz, (phdr.p_flags & PF_X) != 0});
   }
   return out;
 }
@@ -161,21 +238,6 @@ bool read_function_symbols(Elf* elf, Elf64_Word section_type, std::vector<RawSym
     return true;
   }
   return false;
-}
-
-std::string demangle(const std::string& name) {
-  // Only Itanium-mangled names: __cxa_demangle also "demangles" plain C
-  // names as types ("f" becomes "float").
-  if (name.rfind("_Z", 0) != 0) return name;
-  int status = 0;
-  char* out = abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status);
-  if (status != 0 || out == nullptr) {
-    std::free(out);
-    return name;
-  }
-  std::string result(out);
-  std::free(out);
-  return result;
 }
 
 // Where a register of the caller is, from dwarf_frame_register. libdw
@@ -248,7 +310,7 @@ std::string debug_file_path(const std::string& debug_dir, std::span<const uint8_
 struct ElfModule::Impl {
   std::string path;
   ElfFile file;
-  std::optional<ElfFile> debug_file;  // found by build id, when there is one
+  std::optional<DebugFile> debug_file;  // found by build id or debuglink
   std::vector<uint8_t> build_id;
   std::vector<LoadSegment> segments;
   bool x86_64 = false;
@@ -265,9 +327,17 @@ struct ElfModule::Impl {
   std::vector<std::unique_ptr<Dwarf, DwarfEnd>> dwarfs;
   Dwarf_CFI* debug_frame_cfi = nullptr;  // owned by its Dwarf
 
+  // Line tables and inlined calls, read on first need (a one-time cost per
+  // module, paid only by modules that samples land in).
+  Elf* dwarf_elf = nullptr;  // the file with the DWARF: this one or the debug file
+  bool index_tried = false;
+  std::unique_ptr<DwarfIndex> index;
+  std::vector<DwarfIndex::Inlined> chain;  // scratch for frames_at
+
   // libdw handles refer into the Elf handles, which need their fds: release
   // them in that order whatever the members' order.
   ~Impl() {
+    index.reset();
     debug_frame_cfi = nullptr;
     dwarfs.clear();
     eh_cfi.reset();
@@ -277,15 +347,17 @@ struct ElfModule::Impl {
   }
 
   void load_symbols(const ElfOpenOptions& options) {
+    Elf* elf = file.elf.get();
+    bool own_dwarf = has_section(elf, ".debug_info") || has_section(elf, ".zdebug_info");
     std::vector<RawSymbol> raw;
-    if (!read_function_symbols(file.elf.get(), SHT_SYMTAB, raw)) {
-      debug_file = find_debug_file(build_id, options.debug_dirs);
-      // Symbol values in the debug file are the same virtual addresses: it
-      // is the same link, with the code sections emptied (SHT_NOBITS).
-      if (!debug_file || !read_function_symbols(debug_file->elf.get(), SHT_SYMTAB, raw)) {
-        read_function_symbols(file.elf.get(), SHT_DYNSYM, raw);
-      }
+    bool own_symtab = read_function_symbols(elf, SHT_SYMTAB, raw);
+    if (!own_symtab || !own_dwarf) debug_file = find_debug_file(path, elf, build_id, options.debug_dirs);
+    // Symbol values in the debug file are the same virtual addresses: it is
+    // the same link, with the code sections emptied (SHT_NOBITS).
+    if (!own_symtab && !(debug_file && read_function_symbols(debug_file->file.elf.get(), SHT_SYMTAB, raw))) {
+      read_function_symbols(elf, SHT_DYNSYM, raw);
     }
+    dwarf_elf = own_dwarf ? elf : debug_file ? debug_file->file.elf.get() : nullptr;
     // Aliases share an address (getpid and __getpid); keep the most
     // informative: a sized symbol, then a global one, then the shorter name.
     std::sort(raw.begin(), raw.end(), [](const RawSymbol& a, const RawSymbol& b) {
@@ -297,7 +369,7 @@ struct ElfModule::Impl {
     });
     for (auto& s : raw) {
       if (!symbols.empty() && symbols.back().start == s.start) continue;
-      symbols.push_back({s.start, s.size, demangle(s.name)});
+      symbols.push_back({s.start, s.size, demangle(s.name.c_str())});
     }
     symbol_ends.resize(symbols.size());
     for (size_t i = 0; i < symbols.size(); ++i) {
@@ -317,10 +389,24 @@ struct ElfModule::Impl {
     }
   }
 
+  bool is_code(uint64_t vaddr) const {
+    return std::any_of(segments.begin(), segments.end(), [&](const LoadSegment& seg) {
+      return seg.executable && vaddr >= seg.vaddr && vaddr - seg.vaddr < seg.memsz;
+    });
+  }
+
+  const DwarfIndex* dwarf_index() {
+    if (!index_tried) {
+      index_tried = true;
+      if (dwarf_elf != nullptr) index = DwarfIndex::build(dwarf_elf, [this](uint64_t a) { return is_code(a); });
+    }
+    return index.get();
+  }
+
   Dwarf_CFI* find_debug_frame() {
     if (debug_frame_tried) return debug_frame_cfi;
     debug_frame_tried = true;
-    for (Elf* elf : {file.elf.get(), debug_file ? debug_file->elf.get() : nullptr}) {
+    for (Elf* elf : {file.elf.get(), debug_file ? debug_file->file.elf.get() : nullptr}) {
       if (elf == nullptr) continue;
       // Fails (not an error for us) when the file has no DWARF sections.
       std::unique_ptr<Dwarf, DwarfEnd> dwarf(dwarf_begin_elf(elf, DWARF_C_READ, nullptr));
@@ -379,6 +465,31 @@ std::optional<uint64_t> ElfModule::vaddr_of_offset(uint64_t file_offset) const {
     }
   }
   return std::nullopt;
+}
+
+const std::string& ElfModule::separate_debug_file() const {
+  static const std::string kNone;
+  return impl_->debug_file ? impl_->debug_file->path : kNone;
+}
+
+void ElfModule::frames_at(uint64_t vaddr, bool inlines, std::vector<SourceFrame>& out) const {
+  Impl& impl = *impl_;
+  SourceFrame outer;
+  if (const Symbol* sym = symbol_at(vaddr)) outer.function = sym->name;
+  if (const DwarfIndex* index = impl.dwarf_index()) {
+    impl.chain.clear();
+    index->inlined_at(vaddr, impl.chain);
+    // Each frame is at the call site of the one inlined into it; the
+    // innermost is where the line table puts the address.
+    DwarfIndex::Location here = index->line_at(vaddr);
+    for (const auto& call : impl.chain) {
+      if (inlines) out.push_back({call.function, here.file, here.line});
+      here = call.call;
+    }
+    outer.file = here.file;
+    outer.line = here.line;
+  }
+  out.push_back(outer);
 }
 
 const Symbol* ElfModule::symbol_at(uint64_t vaddr) const {

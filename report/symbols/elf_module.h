@@ -1,6 +1,7 @@
 // One ELF file on disk, as symbolization and stack unwinding need it: its
 // build id, where its file offsets land in its virtual addresses, its
-// function symbols, and its call-frame information (CFI).
+// function symbols, source lines and inlined calls, and its call-frame
+// information (CFI).
 //
 // Addresses here are the ELF's own virtual addresses (as in its headers), not
 // runtime addresses: callers translate a runtime pc through the mapping's
@@ -19,6 +20,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -55,9 +57,18 @@ struct Symbol {
   std::string name;    // demangled
 };
 
+// One frame at a code address: a function and the place in it.
+struct SourceFrame {
+  std::string_view function;  // demangled; empty when no symbol names it
+  std::string_view file;      // source file, "" when unknown
+  uint32_t line = 0;          // 0 when unknown
+};
+
 struct ElfOpenOptions {
-  // Where separate debug files are looked up by build id
-  // (<dir>/.build-id/ab/cdef....debug) when the file itself has no .symtab.
+  // Where separate debug files are looked up, in order, when the file itself
+  // has no .symtab or no DWARF: by build id (<dir>/.build-id/ab/cdef....debug)
+  // and by the name in .gnu_debuglink (<dir><the file's directory>/<name>,
+  // then <dir>/<name>), after the file's own directory and its .debug/.
   std::vector<std::string> debug_dirs = {"/usr/lib/debug"};
 };
 
@@ -91,6 +102,21 @@ class ElfModule {
   // symbol, then a global one, preferred). nullptr when none contains it.
   // The pointer lives as long as the module.
   const Symbol* symbol_at(uint64_t vaddr) const;
+
+  // The frames at `vaddr`, appended to `out` innermost first: with
+  // `inlines`, one per inlined call covering it, each at the place the
+  // address is in that function, then always the function that owns the
+  // code (named by symbol_at; an empty name when there is no symbol), at the
+  // call site of the outermost inlined call or, without one, at the
+  // address's own line. Lines come from the DWARF of the file or of its
+  // separate debug file, read into an index on the first call (a one-time
+  // cost per module, see DwarfIndex); without DWARF, file and line are
+  // empty. Views live as long as the module.
+  void frames_at(uint64_t vaddr, bool inlines, std::vector<SourceFrame>& out) const;
+
+  // The separate debug file in use (found by build id or .gnu_debuglink),
+  // or "" when there is none.
+  const std::string& separate_debug_file() const;
 
   // The CFI rule in effect at `vaddr`, from .eh_frame (else .debug_frame of
   // the file or of its separate debug file); nullopt when no CFI covers it,

@@ -1,0 +1,64 @@
+// The source lines and inlined calls of one file's DWARF, read once into
+// sorted tables so that each address is answered by binary searches instead
+// of a walk of the debug information per lookup (which is what makes
+// eu-addr2line slow on many addresses).
+//
+// Built from every compile unit: the line tables (dwarf_getsrclines) and the
+// DW_TAG_inlined_subroutine DIEs with their ranges, call_file and call_line.
+// Addresses are the ELF's own virtual addresses. Keeps the libdw handle open:
+// file names and raw function names point into its memory, so the Elf handle
+// it was built from must outlive the index. Not thread-safe (names are
+// demangled on first use).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// libelf's handle, declared so that this header needs no elfutils header.
+struct Elf;
+
+namespace dial9::report {
+
+class DwarfIndex {
+ public:
+  struct Location {
+    std::string_view file;  // "" when unknown
+    uint32_t line = 0;      // 0 when unknown
+  };
+  struct Inlined {
+    std::string_view function;  // demangled
+    Location call;              // the call site, in the caller
+  };
+
+  // Reads the DWARF of `elf`; nullptr when it has none (no .debug_info) or
+  // libdw cannot read it. `is_code(addr)` says whether an address lies in
+  // the module's code: sequences and ranges outside it are those of code the
+  // linker discarded (relocated to 0) and are dropped.
+  static std::unique_ptr<DwarfIndex> build(Elf* elf, const std::function<bool(uint64_t)>& is_code);
+  ~DwarfIndex();
+  DwarfIndex(const DwarfIndex&) = delete;
+  DwarfIndex& operator=(const DwarfIndex&) = delete;
+
+  // The line-table row covering `vaddr`; an empty Location when no sequence
+  // covers it.
+  Location line_at(uint64_t vaddr) const;
+
+  // The inlined calls whose code covers `vaddr`, innermost first, appended to
+  // `out`. Each names the inlined function and where its caller called it.
+  void inlined_at(uint64_t vaddr, std::vector<Inlined>& out) const;
+
+  // Sizes, for benchmarks and tests.
+  size_t line_rows() const;
+  size_t inline_ranges() const;
+
+ private:
+  DwarfIndex();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dial9::report
