@@ -1,5 +1,6 @@
 #include "report/symbols/symbolizer.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -8,6 +9,10 @@
 
 namespace dial9::report {
 namespace {
+
+// Where the x86-64 kernel's half of the address space starts.
+constexpr uint64_t kKernelStart = 0xffff800000000000ull;
+constexpr size_t kChunkFrames = 4096;
 
 std::string_view base_name(std::string_view path) {
   size_t slash = path.rfind('/');
@@ -20,7 +25,20 @@ std::string with_offset(std::string_view module, uint64_t offset) {
   return std::string(module) + buf;
 }
 
+ElfOpenOptions elf_options(const SymbolizerOptions& o) {
+  ElfOpenOptions out;
+  std::vector<std::string> dirs = o.debug_dirs;
+  dirs.insert(dirs.end(), out.debug_dirs.begin(), out.debug_dirs.end());
+  out.debug_dirs = std::move(dirs);
+  return out;
+}
+
 }  // namespace
+
+Symbolizer::Symbolizer(SymbolizerOptions options)
+    : inlines_(options.inlines), modules_(elf_options(options)) {}
+
+Symbolizer::Symbolizer(ElfOpenOptions options) : inlines_(true), modules_(std::move(options)) {}
 
 void Symbolizer::observe(const format::Event& e) {
   using format::Builtin;
@@ -40,6 +58,25 @@ void Symbolizer::observe(const format::Event& e) {
       if (t.exec) spaces_.exec(t.pid);
       break;
     }
+    case Builtin::kSymbolTableEntry: {
+      auto s = format::as_symbol_table_entry(e);
+      // The recorder writes "[unknown] 0x...", "[kernel] 0x..." and
+      // "[symbolize-failed] 0x..." where it could not name an address: those
+      // are no names, and the mapped module may still have one.
+      if (s.symbol_name.empty() || s.symbol_name[0] == '[') break;
+      auto& symbols = trace_symbols_[s.addr];
+      // Every segment repeats the entries of the addresses it holds.
+      if (std::any_of(symbols.begin(), symbols.end(),
+                      [&](const TraceSymbol& t) { return t.depth == s.inline_depth; })) {
+        break;
+      }
+      TraceSymbol t{s.inline_depth, intern(s.symbol_name), intern(s.source_file),
+                    static_cast<uint32_t>(std::min<uint64_t>(s.source_line, UINT32_MAX))};
+      // Kept innermost (deepest) first, the order frames() returns.
+      auto at = std::find_if(symbols.begin(), symbols.end(), [&](const TraceSymbol& o) { return o.depth < t.depth; });
+      symbols.insert(at, t);
+      break;
+    }
     default:
       break;
   }
@@ -50,45 +87,86 @@ uint32_t Symbolizer::pid_of(uint32_t tid) const {
   return it == pid_of_tid_.end() ? tid : it->second;
 }
 
-std::string_view Symbolizer::intern(std::string s) {
+std::string_view Symbolizer::intern(std::string_view s) {
   auto it = strings_.find(s);
-  if (it != strings_.end()) return it->second;
-  storage_.push_back(std::make_unique<std::string>(std::move(s)));
-  std::string_view v = *storage_.back();
-  strings_.emplace(*storage_.back(), v);
-  return v;
+  if (it == strings_.end()) it = strings_.emplace(s).first;
+  return *it;
 }
 
-FrameName Symbolizer::name(uint32_t pid, uint64_t addr, bool return_address) {
+Symbolizer::Span Symbolizer::store(std::span<const FrameName> frames) {
+  if (chunk_size_ - chunk_used_ < frames.size()) {
+    chunk_size_ = std::max(kChunkFrames, frames.size());
+    chunks_.push_back(std::make_unique<FrameName[]>(chunk_size_));
+    chunk_used_ = 0;
+  }
+  FrameName* out = chunks_.back().get() + chunk_used_;
+  std::copy(frames.begin(), frames.end(), out);
+  chunk_used_ += frames.size();
+  return {out, static_cast<uint32_t>(frames.size())};
+}
+
+std::span<const FrameName> Symbolizer::frames(uint32_t pid, uint64_t addr, bool return_address) {
+  // The Tokio recorder symbolizes each callchain value as it is (see
+  // docs/FORMAT.md, R6); modules are looked up at the call instruction.
   uint64_t lookup = return_address && addr > 0 ? addr - 1 : addr;
   const MappedFile* f = spaces_.find(pid, lookup);
-  if (!f) {
+  auto trace = trace_symbols_.find(addr);
+  if (trace != trace_symbols_.end()) {
+    std::string_view module = f ? intern(base_name(*f->path)) : intern(addr >= kKernelStart ? "[kernel]" : "[unknown]");
+    ModuleAddress key{module.data(), addr};
+    auto it = by_trace_.find(key);
+    if (it == by_trace_.end()) {
+      names_.clear();
+      // Innermost first; the depth-0 entry (the real function) is last.
+      for (const TraceSymbol& t : trace->second) {
+        if (!inlines_ && &t != &trace->second.back()) continue;
+        names_.push_back({t.function, module, t.file, t.line, true, true});
+      }
+      names_.back().inlined = false;
+      it = by_trace_.emplace(key, store(names_)).first;
+    }
+    return {it->second.data, it->second.size};
+  }
+  if (f) return from_module(*f, lookup);
+
+  Span& unmapped = unmapped_[addr >= kKernelStart ? 1 : 0];
+  if (unmapped.data == nullptr) {
     FrameName n;
-    // x86-64 kernel addresses have the top bit set.
-    n.module = intern(addr >> 63 ? "[kernel]" : "[unknown]");
+    n.module = intern(addr >= kKernelStart ? "[kernel]" : "[unknown]");
     n.function = n.module;
-    return n;
+    unmapped = store({&n, 1});
   }
-  uint64_t offset = lookup - f->start + f->file_offset;
-  const ElfModule* m = modules_.get(*f);
-  ModuleAddress key{m ? static_cast<const void*>(m) : static_cast<const void*>(f->path.get()), offset};
-  auto it = cache_.find(key);
-  if (it != cache_.end()) return it->second;
-  FrameName n;
-  n.module = intern(std::string(base_name(*f->path)));
-  const Symbol* sym = nullptr;
+  return {unmapped.data, unmapped.size};
+}
+
+std::span<const FrameName> Symbolizer::from_module(const MappedFile& f, uint64_t lookup) {
+  uint64_t offset = lookup - f.start + f.file_offset;
+  const ElfModule* m = modules_.get(f);
+  ModuleAddress key{m ? static_cast<const void*>(m) : static_cast<const void*>(f.path.get()), offset};
+  auto it = by_module_.find(key);
+  if (it != by_module_.end()) return {it->second.data, it->second.size};
+
+  std::string_view module = intern(base_name(*f.path));
+  scratch_.clear();
   if (m) {
-    if (auto vaddr = m->vaddr_of_offset(offset)) sym = m->symbol_at(*vaddr);
+    if (auto vaddr = m->vaddr_of_offset(offset)) m->frames_at(*vaddr, inlines_, scratch_);
   }
-  if (sym) {
-    n.function = intern(sym->name);
-    n.resolved = true;
-  } else {
-    n.function = intern(with_offset(n.module, offset));
+  names_.clear();
+  std::string_view unknown;
+  // The module's strings live as long as the module, which the ModuleCache
+  // keeps as long as this Symbolizer: no copies.
+  for (const SourceFrame& s : scratch_) {
+    FrameName n{s.function, module, s.file, s.line, !s.function.empty(), true};
+    if (!n.resolved) {
+      if (unknown.empty()) unknown = intern(with_offset(module, offset));
+      n.function = unknown;
+    }
+    names_.push_back(n);
   }
-  if (cache_.size() > (1u << 22)) cache_.clear();
-  cache_.emplace(key, n);
-  return n;
+  if (names_.empty()) names_.push_back({intern(with_offset(module, offset)), module, {}, 0, false, false});
+  names_.back().inlined = false;
+  it = by_module_.emplace(key, store(names_)).first;
+  return {it->second.data, it->second.size};
 }
 
 }  // namespace dial9::report
