@@ -3,9 +3,11 @@
 #include <CLI/CLI.hpp>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <set>
@@ -60,15 +62,25 @@ Result<uint64_t> resolve_time(const report::TraceModel& m, const std::string& fl
 }
 
 int run_report(const ReportCliOptions& o) {
-  report::Symbolizer symbolizer(report::ElfOpenOptions{[&] {
-    std::vector<std::string> dirs = o.debug_dirs;
-    dirs.push_back("/usr/lib/debug");
-    return dirs;
-  }()});
+  // Inlined frames are always named; --no-inline folds them in the analyses.
+  report::Symbolizer symbolizer(report::SymbolizerOptions{o.debug_dirs, true});
   report::TraceResolver resolver(symbolizer);
   report::LoadOptions load;
-  load.warn = [](const std::string& w) { std::fprintf(stderr, "dial9 report: warning: %s\n", w.c_str()); };
+  // A progress line on a terminal, once loading has taken a second.
+  const bool tty = ::isatty(2) == 1;
+  const auto t0 = std::chrono::steady_clock::now();
+  bool progress_shown = false;
+  load.progress = [&](const char* step, size_t done, size_t total) {
+    if (!tty || std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1)) return;
+    std::fprintf(stderr, "\rdial9 report: %s %zu/%zu\033[K", step, done, total);
+    progress_shown = true;
+  };
+  load.warn = [&](const std::string& w) {
+    if (progress_shown) std::fputs("\r\033[K", stderr);
+    std::fprintf(stderr, "dial9 report: warning: %s\n", w.c_str());
+  };
   auto model = report::load_trace(o.inputs, resolver, load);
+  if (progress_shown) std::fputs("\r\033[K", stderr);
   if (!model) return fail_with(kExitRuntimeError, model.error().message());
 
   report::Selection sel;

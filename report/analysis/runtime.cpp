@@ -127,17 +127,29 @@ std::optional<Runtime> runtime_analysis(const TraceModel& m, const ReportOptions
     lp.spawn_loc = m.strings.get(p->spawn_loc);
     lp.start_ns = p->start_ns;
     lp.duration_ns = p->end_ns - p->start_ns;
-    std::unordered_map<StackId, uint64_t> stacks;
+    // The stack seen most often inside the poll; on a tie, one where the
+    // worker was switched out, since that says what the poll waited in.
+    struct Seen {
+      uint64_t n = 0;
+      bool off_cpu = false;
+    };
+    std::unordered_map<StackId, Seen> stacks;
     auto first = std::lower_bound(m.samples.begin(), m.samples.end(), p->start_ns,
                                   [](const Sample& s, uint64_t ts) { return s.ts < ts; });
     for (auto it = first; it != m.samples.end() && it->ts <= p->end_ns; ++it) {
       if (worker_of(m, *it) != p->worker || it->stack == kNoStack) continue;
-      ++stacks[it->stack];
+      Seen& seen = stacks[it->stack];
+      ++seen.n;
+      seen.off_cpu = seen.off_cpu || it->source == 1;
       ++lp.samples;
     }
     StackId best = kNoStack;
-    for (const auto& [stack, n] : stacks) {
-      if (n > lp.stack_samples || (n == lp.stack_samples && stack < best)) lp.stack_samples = n, best = stack;
+    bool best_off = false;
+    for (const auto& [stack, seen] : stacks) {
+      bool better = seen.n != lp.stack_samples ? seen.n > lp.stack_samples
+                    : seen.off_cpu != best_off ? seen.off_cpu
+                                               : stack < best;
+      if (better) lp.stack_samples = seen.n, best = stack, best_off = seen.off_cpu;
     }
     if (best != kNoStack) lp.stack = stack_names(m, best, o.inlines);
     rt.long_polls.push_back(std::move(lp));

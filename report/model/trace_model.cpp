@@ -363,7 +363,9 @@ Result<TraceModel> load_trace(const std::vector<std::string>& inputs, StackResol
     if (options.warn) options.warn(msg);
     model.warnings.push_back(std::move(msg));
   };
+  size_t done = 0;
   for (const format::TraceInput& input : *files) {
+    if (options.progress) options.progress("reading", done++, files->size());
     auto sum = format::read_trace_file(input.path, [&](const format::Event& e) { builder.on_event(e); });
     if (!sum) {
       if (!input.from_directory) return fail(sum.error());
@@ -393,6 +395,7 @@ Result<TraceModel> load_trace(const std::vector<std::string>& inputs, StackResol
   std::vector<ResolvedFrame> named;
   model.location_frames.reserve(resolver.locations());
   for (uint32_t loc = 0; loc < resolver.locations(); ++loc) {
+    if (options.progress && loc % 4096 == 0) options.progress("symbolizing", loc, resolver.locations());
     named.clear();
     resolver.frames(loc, named);
     model.location_frames.emplace_back(model.frames.size(), named.size());

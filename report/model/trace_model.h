@@ -208,6 +208,10 @@ struct TraceModel {
 struct LoadOptions {
   // Called with a one-line warning for each damaged or skipped input.
   std::function<void(const std::string&)> warn;
+  // Called before each input is read (step "reading", done = inputs read)
+  // and while locations are named (step "symbolizing", done = locations
+  // named, every 4096), for a progress line.
+  std::function<void(const char* step, size_t done, size_t total)> progress;
 };
 
 // Reads every input (files or segment directories, as `dial9 dump` takes

@@ -1,5 +1,8 @@
 #include "report/symbols/trace_resolver.h"
 
+#include <cinttypes>
+#include <cstdio>
+
 #include "format/events.h"
 #include "format/schemas.h"
 
@@ -21,21 +24,31 @@ uint32_t TraceResolver::locate(uint32_t pid, uint64_t addr, bool return_address)
   // Named now, while the process's mappings are those of this sample: by
   // the end of the trace the process may have exec'd or exited.
   Location loc{pid, addr, return_address, {}};
-  loc.eager.push_back(sym_.name(pid, addr, return_address));
+  auto named = sym_.frames(pid, addr, return_address);
+  loc.eager.assign(named.begin(), named.end());
   locs_.push_back(std::move(loc));
   return it->second;
 }
 
 void TraceResolver::frames(uint32_t location, std::vector<ResolvedFrame>& out) {
   const Location& loc = locs_[location];
-  std::vector<FrameName> names = loc.eager;
+  std::span<const FrameName> names = loc.eager;
   // A trace's symbol table comes after the samples it covers: what was
   // unknown while reading may be named by it now.
   if (!names.back().resolved) {
-    FrameName late = sym_.name(loc.pid, loc.addr, loc.ret);
-    if (late.resolved) names = {late};
+    auto late = sym_.frames(loc.pid, loc.addr, loc.ret);
+    if (late.back().resolved) names = late;
   }
-  for (const FrameName& n : names) out.push_back({n.function, n.module, {}, 0, false});
+  // An address in no known mapping keeps its value, as perf and the Tokio
+  // toolkit show it, instead of merging every such address into one frame.
+  if (names.size() == 1 && !names[0].resolved && (names[0].function == "[unknown]" || names[0].function == "[kernel]")) {
+    char hex[24];
+    std::snprintf(hex, sizeof hex, "0x%" PRIx64, loc.addr);
+    auto it = raw_names_.emplace(loc.addr, hex).first;
+    out.push_back({it->second, names[0].module, {}, 0, false});
+    return;
+  }
+  for (const FrameName& n : names) out.push_back({n.function, n.module, n.file, n.line, n.inlined});
 }
 
 }  // namespace dial9::report

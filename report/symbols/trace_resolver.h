@@ -46,6 +46,7 @@ class TraceResolver final : public StackResolver {
   std::unordered_map<uint32_t, uint32_t> generation_;  // per pid, bumped at each exec
   std::unordered_map<Key, uint32_t, KeyHash> ids_;
   std::vector<Location> locs_;
+  std::unordered_map<uint64_t, std::string> raw_names_;  // "0x..." for unmapped addresses
 };
 
 }  // namespace dial9::report
