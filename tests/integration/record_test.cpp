@@ -22,13 +22,26 @@
 #include "capture/perf_ring.h"
 #include "format/events.h"
 #include "format/trace_file.h"
+#include "report/symbols/elf_module.h"
 #include "tests/support/test_support.h"
+
+#include <nlohmann/json.hpp>
 
 using namespace dial9;
 using namespace dial9::format;
 namespace fs = std::filesystem;
 
 namespace {
+
+// `dial9 report --format json ARGS...`, parsed.
+nlohmann::json report_json(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {test::dial9_binary(), "report", "--format", "json"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = test::run(argv);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return nlohmann::json::parse(r.out);
+}
 
 // Skips the calling test when this machine cannot open perf events.
 std::string perf_unavailable() {
@@ -391,14 +404,77 @@ TEST_CASE("the hot function is the top self function, with the share perf report
   auto r = test::run({test::dial9_binary(), "record", "-q", "-F", "999", "-e", "cpu-clock", "-o", out.file("d"), "--",
                       FIXTURE_HOT_COLD, "2000"});
   REQUIRE(r.exit_code == 0);
-  std::map<std::string, uint64_t> self;
-  auto samples = test::symbolized_samples(out.file("d"));
-  for (const auto& s : samples) self[s.frames.empty() ? "?" : s.frames.front()]++;
-  auto top = std::max_element(self.begin(), self.end(), [](auto& a, auto& b) { return a.second < b.second; });
-  double dial9_pct = 100.0 * static_cast<double>(self["hot_function()"]) / static_cast<double>(samples.size());
-  INFO("perf: " << perf_pct << "%, dial9: " << dial9_pct << "% of " << samples.size() << " samples");
-  CHECK(top->first == "hot_function()");
+  // dial9's figure: what `dial9 report` says, as a user reads it.
+  auto hot = report_json({out.file("d")})["hot_functions"];
+  REQUIRE(!hot.empty());
+  double dial9_pct = hot[0]["self_pct"].get<double>();
+  INFO("perf: " << perf_pct << "%, dial9: " << dial9_pct << "%");
+  CHECK(hot[0]["function"] == "hot_function()");
+  CHECK(hot[0]["module"] == fs::path(FIXTURE_HOT_COLD).filename().string());
   CHECK(std::abs(dial9_pct - perf_pct) <= 5.0);
+}
+
+TEST_CASE("report of a recording: inlined calls are frames of their own, with file and line") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP("perf events unavailable: " + why);
+  test::TempDir out;
+  auto r = test::run({test::dial9_binary(), "record", "-q", "-e", "cpu-clock", "-o", out.file("d"), "--",
+                      FIXTURE_INLINES, "400000000"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto find = [](const nlohmann::json& hot, const std::string& prefix) -> const nlohmann::json* {
+    for (const auto& h : hot) {
+      if (h["function"].get<std::string>().rfind(prefix, 0) == 0) return &h;
+    }
+    return nullptr;
+  };
+  auto with = report_json({"--top", "50", out.file("d")})["hot_functions"];
+  INFO(with.dump(1));
+  const auto* outer = find(with, "fixture_inlines::outer");
+  const auto* middle = find(with, "fixture_inlines::middle");
+  const auto* leaf = find(with, "fixture_inlines::leaf");
+  REQUIRE(outer);
+  REQUIRE(middle);
+  REQUIRE(leaf);
+  CHECK((*outer)["total_pct"].get<double>() > 90);
+  CHECK((*middle)["total_pct"].get<double>() > 50);  // step() is called from the inlined leaf
+  CHECK((*outer)["file"].get<std::string>().find("inlines.cpp") != std::string::npos);
+  CHECK((*outer)["line"].get<int>() > 0);
+
+  auto without = report_json({"--top", "50", "--no-inline", out.file("d")})["hot_functions"];
+  CHECK(find(without, "fixture_inlines::middle") == nullptr);
+  CHECK(find(without, "fixture_inlines::leaf") == nullptr);
+  REQUIRE(find(without, "fixture_inlines::outer"));
+  CHECK((*find(without, "fixture_inlines::outer"))["total_pct"].get<double>() > 90);
+}
+
+TEST_CASE("report of a stripped binary finds its debug file by debuglink and by --debug-dir") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP("perf events unavailable: " + why);
+  test::TempDir out;
+  auto names = [&](const std::string& binary, std::vector<std::string> extra) {
+    std::string dir = out.file(fs::path(binary).filename().string());
+    auto r = test::run({test::dial9_binary(), "record", "-q", "-e", "cpu-clock", "-o", dir, "--", binary, "200000000"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    extra.push_back(dir);
+    std::set<std::string> fns;
+    nlohmann::json j = report_json(extra);  // a named object: the loop must not outlive it
+    for (const auto& h : j["hot_functions"]) fns.insert(h["function"].get<std::string>());
+    return fns;
+  };
+  auto has_outer = [](const std::set<std::string>& fns) {
+    return std::any_of(fns.begin(), fns.end(), [](const std::string& f) { return f.rfind("fixture_inlines::outer", 0) == 0; });
+  };
+  // Stripped, with a .gnu_debuglink naming the debug file beside it.
+  CHECK(has_outer(names(std::string(FIXTURE_INLINES) + ".stripped", {"--top", "50"})));
+  // Stripped without a debuglink: found by build id, only in --debug-dir.
+  std::string nolink = std::string(FIXTURE_INLINES) + ".nolink";
+  CHECK_FALSE(has_outer(names(nolink, {"--top", "50"})));
+  auto module = report::ElfModule::open(std::string(FIXTURE_INLINES) + ".debug");
+  REQUIRE(module);
+  std::string debug_path = report::debug_file_path(out.file("debug"), (*module)->build_id());
+  fs::create_directories(fs::path(debug_path).parent_path());
+  fs::copy_file(std::string(FIXTURE_INLINES) + ".debug", debug_path);
+  CHECK(has_outer(names(nolink, {"--top", "50", "--debug-dir", out.file("debug")})));
 }
 
 TEST_CASE("each later segment carries the threads and mappings, so it symbolizes alone") {
