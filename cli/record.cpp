@@ -14,6 +14,7 @@
 #include <ctime>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,11 +24,39 @@
 #include "cli/exit_codes.h"
 #include "cli/stack_unwinding.h"
 #include "cli/units.h"
+#include "base/io.h"
 #include "format/segment_writer.h"
+#include "report/symbols/segment_symbols.h"
 #include "inject/launch.h"
 
 namespace dial9::cli {
 namespace {
+
+constexpr const char* kKallsyms = "/proc/kallsyms";
+
+std::optional<std::string> read_kallsyms() {
+  auto text = read_small_file(kKallsyms, size_t{64} << 20);
+  if (!text) return std::nullopt;
+  return std::move(*text);
+}
+
+// Why kernel frames will stay unnamed, or nullopt when /proc/kallsyms shows
+// this user real addresses. kernel.kptr_restrict shows zeros to users
+// without CAP_SYSLOG (1) or to everyone (2).
+std::optional<std::string> kallsyms_problem() {
+  auto fd = open_read(kKallsyms);
+  uint8_t buf[64];
+  auto n = fd ? read_full(fd->get(), buf) : Result<size_t>(fail(fd.error()));
+  if (!n) return std::string("kernel frames stay unnamed: cannot read ") + kKallsyms + " (" + n.error().message() + ")";
+  std::string head(reinterpret_cast<const char*>(buf), *n);
+  if (head.rfind("0000000000000000 ", 0) == 0) {
+    std::string level = "?";
+    if (auto r = read_small_file("/proc/sys/kernel/kptr_restrict", 64)) level = r->substr(0, r->find('\n'));
+    return "kernel frames stay unnamed: " + std::string(kKallsyms) + " hides kernel addresses from this user "
+           "(kernel.kptr_restrict=" + level + "); fix: sudo sysctl kernel.kptr_restrict=0, or record as root";
+  }
+  return std::nullopt;
+}
 
 struct RecordOptions {
   std::vector<std::string> command;
@@ -228,11 +257,22 @@ int run_record(const RecordOptions& o) {
                     {"kernel_samples", (*session)->attr().exclude_kernel ? "false" : "true"},
                     {"call_graph", o.call_graph},
                     {"mmap_pages", std::to_string((*session)->mmap_pages())}};
+    // Kernel frames are named from /proc/kallsyms when segments are sealed;
+    // a kernel that hides its addresses from this user leaves them unnamed.
+    if (!(*session)->attr().exclude_kernel) {
+      if (auto why = kallsyms_problem()) notes.push_back(*why);
+    }
     std::string degraded;
     for (const auto& n : notes) degraded += (degraded.empty() ? "" : "; ") + n;
     if (!degraded.empty()) seg.metadata.emplace_back("degraded", degraded);
     bool created = !std::filesystem::exists(out);
     seg.log = [&](const std::string& l) { std::fprintf(stderr, "dial9 record: %s\n", l.c_str()); };
+    // Each sealed segment gets the names of its addresses while the
+    // binaries are surely there (see report/symbols/segment_symbols.h).
+    seg.seal_appendix = [table = std::make_shared<report::SegmentSymbolTable>(
+                             report::SymbolizerOptions{}, read_kallsyms)](const std::string& path) {
+      return table->build(path);
+    };
     auto writer = format::SegmentWriter::open(seg);
     if (!writer) return error(kExitRuntimeError, writer.error().message());
 
@@ -277,7 +317,7 @@ int run_record(const RecordOptions& o) {
     say(std::to_string(st.segments_sealed) + " segment(s), " + human_bytes(st.bytes_written) + " in " + out);
     if (st.dropped_batches) say("warning: " + std::to_string(st.dropped_batches) + " batches could not be written and were dropped");
     if (res->detached) say("the program goes on running (pid " + std::to_string(child->pid()) + ")");
-    say("next: dial9 dump " + out);
+    say("next: dial9 report " + out);
     if (!closed) return error(kExitRuntimeError, closed.error().message());
     return res->exited ? res->exit_status : kExitOk;
   } catch (const UsageError& u) {

@@ -100,6 +100,7 @@ struct SegmentWriter::Impl {
   std::vector<uint8_t> frame;
   bool started_any = false;  // the first segment needs no preamble
   bool failed = false;
+  bool salvaging = false;  // sealing what a write error left: append nothing
   Error error;
   std::vector<std::pair<pid_t, std::string>> children;  // running on-seal commands
 
@@ -239,6 +240,16 @@ struct SegmentWriter::Impl {
   // directory; then on-seal and retention.
   void seal() {
     if (!active) return;
+    if (opt.seal_appendix && !failed && !salvaging) {
+      std::vector<uint8_t> extra = opt.seal_appendix(dir.path_of(active_name));
+      if (!extra.empty()) {
+        if (auto r = comp.compress(extra, frame); !r) {
+          log("cannot compress the symbol table of '" + dir.path_of(active_name) + "': " + r.error().message());
+        } else if (!write_frame(frame)) {
+          return;  // write_frame failed and salvaged (sealed) the segment
+        }
+      }
+    }
     auto synced = sync_fd(active.get());
     if (!synced) {
       active.reset();
@@ -279,7 +290,9 @@ struct SegmentWriter::Impl {
     bool was_failed = failed;
     Error first = error;
     failed = false;  // let seal() run; it reports its own errors
+    salvaging = true;  // no appendix: the disk just refused a write
     seal();
+    salvaging = false;
     if (was_failed) {
       failed = true;
       error = first;  // close() reports the error that stopped writing

@@ -55,6 +55,14 @@ struct SegmentOptions {
   // commands are waited for up to on_seal_wait_ns, then left to finish alone.
   std::string on_seal;
   uint64_t on_seal_wait_ns = 60'000'000'000;
+  // Called on the background thread for each segment of this writer just
+  // before it is sealed, with the path of its .active file (complete
+  // frames only); the TRC stream it returns is appended as one more frame.
+  // dial9 record passes the segment's symbol table, so a sealed segment
+  // names its own addresses. The appended bytes may take a segment past
+  // max_file_size; retention counts them. Must not throw; an empty result
+  // appends nothing.
+  std::function<std::vector<uint8_t>(const std::string& active_path)> seal_appendix;
   // Receives warnings, one line each (default: stderr with a "dial9: "
   // prefix). Called from both threads, never concurrently.
   std::function<void(const std::string&)> log;

@@ -118,7 +118,7 @@ TEST_CASE("record exits with the program's status and leaves a readable trace") 
   test::TempDir tmp;
   auto r = test::run({test::dial9_binary(), "record", "-o", tmp.file("t"), "--", "/bin/sh", "-c", "exit 7"});
   CHECK(r.exit_code == 7);
-  CHECK_THAT(r.err, Catch::Contains("next: dial9 dump " + tmp.file("t")));
+  CHECK_THAT(r.err, Catch::Contains("next: dial9 report " + tmp.file("t")));
   auto rec = read_recording(tmp.file("t"));
   REQUIRE(rec.exits.size() == 1);
   CHECK(rec.exits.begin()->second == 7);
@@ -560,4 +560,47 @@ TEST_CASE("without permission for perf events, record says why and how to fix it
   auto drec = read_recording(out.file("d"));
   CHECK(drec.meta["mmap_pages"] == "128");
   CHECK_THAT(drec.meta["degraded"], Catch::Contains("perf rings shrunk"));
+}
+
+TEST_CASE("sealed segments carry their symbol table: a deleted binary and the kernel still have names") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP("perf events unavailable: " + why);
+  test::TempDir out;
+  std::string copy = out.file("hot_cold_copy");
+  fs::copy_file(FIXTURE_HOT_COLD, copy);
+  auto r = test::run({test::dial9_binary(), "record", "-q", "-e", "cpu-clock", "-o", out.file("d"), "--", copy, "1000"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  fs::remove(copy);  // nothing left to read symbols from but the trace
+
+  auto j = report_json({out.file("d")});
+  REQUIRE(!j["hot_functions"].empty());
+  CHECK(j["hot_functions"][0]["function"] == "hot_function()");
+  CHECK(j["hot_functions"][0]["file"].get<std::string>().find("hot_cold.cpp") != std::string::npos);
+
+  // Every callchain address the machine could name is in the table; kernel
+  // ones too when /proc/kallsyms shows this user real addresses.
+  std::set<uint64_t> table, kernel_addrs;
+  auto inputs = expand_trace_inputs({out.file("d")});
+  REQUIRE(inputs);
+  for (const auto& in : *inputs) {
+    auto sum = read_trace_file(in.path, [&](const Event& e) {
+      if (e.builtin() == Builtin::kSymbolTableEntry) table.insert(as_symbol_table_entry(e).addr);
+      if (e.builtin() == Builtin::kCpuSample) {
+        auto chain = as_cpu_sample(e).callchain;
+        for (uint32_t i = 0; i < chain.size(); ++i) {
+          if (chain[i] >> 63) kernel_addrs.insert(chain[i]);
+        }
+      }
+    });
+    REQUIRE(sum);
+  }
+  CHECK(table.size() >= 5);
+  std::ifstream kallsyms("/proc/kallsyms");
+  std::string first;
+  std::getline(kallsyms, first);
+  if (first.rfind("0000000000000000", 0) == 0 || kernel_addrs.empty()) return;  // nothing to check here
+  size_t named = 0;
+  for (uint64_t a : kernel_addrs) named += table.count(a);
+  INFO(named << " of " << kernel_addrs.size() << " kernel addresses named");
+  CHECK(named * 10 >= kernel_addrs.size() * 9);
 }

@@ -1,0 +1,87 @@
+#include "report/symbols/segment_symbols.h"
+
+#include <unordered_set>
+
+#include "format/events.h"
+#include "format/schemas.h"
+#include "format/trace_file.h"
+#include "format/trace_writer.h"
+
+namespace dial9::report {
+namespace {
+
+// x86-64 kernel addresses have the top bit set.
+bool is_kernel(uint64_t addr) { return (addr >> 63) != 0; }
+
+}  // namespace
+
+SegmentSymbolTable::SegmentSymbolTable(SymbolizerOptions options,
+                                       std::function<std::optional<std::string>()> read_kallsyms)
+    : symbolizer_(std::move(options)), read_kallsyms_(std::move(read_kallsyms)) {}
+
+std::vector<uint8_t> SegmentSymbolTable::build(const std::string& path) {
+  format::TraceWriter out;
+  std::unordered_set<uint64_t> seen;  // one entry set per address and segment
+  uint64_t last_ts = 0;
+  uint64_t named = 0;
+  auto name_chain = [&](uint32_t pid, format::StackView chain) {
+    for (uint32_t i = 0; i < chain.size(); ++i) {
+      uint64_t addr = chain[i];
+      if (!seen.insert(addr).second) continue;
+      ++stats_.addresses;
+      if (is_kernel(addr)) {
+        if (!kernel_) {
+          auto text = read_kallsyms_ ? read_kallsyms_() : std::nullopt;
+          kernel_ = text ? KernelSymbols::parse(*text) : KernelSymbols{};
+        }
+        std::string_view fn = kernel_->find(addr);
+        if (fn.empty()) continue;
+        format::SymbolTableEntry e;
+        e.addr = addr;
+        e.symbol_name = fn;
+        out.symbol(last_ts, e);
+        ++named;
+        continue;
+      }
+      // Named now, with the mappings of this moment (a later exec may map
+      // other code at the same address). The table is keyed by the exact
+      // callchain value; a return address is named at its call site.
+      auto frames = symbolizer_.frames(pid, addr, i > 0);
+      if (!frames.back().resolved) continue;  // a report may do better later
+      for (size_t k = 0; k < frames.size(); ++k) {
+        const FrameName& f = frames[k];
+        format::SymbolTableEntry e;
+        e.addr = addr;
+        e.symbol_name = f.function;
+        e.inline_depth = frames.size() - 1 - k;  // depth 0 = the real function, last in the span
+        e.source_file = f.file;
+        e.source_line = f.line;
+        out.symbol(last_ts, e);
+      }
+      ++named;
+    }
+  };
+  auto read = format::read_trace_file(path, [&](const format::Event& e) {
+    symbolizer_.observe(e);
+    if (e.timestamp_ns > last_ts && e.builtin() != format::Builtin::kClockSync) last_ts = e.timestamp_ns;
+    switch (e.builtin()) {
+      case format::Builtin::kCpuSample: {
+        auto s = format::as_cpu_sample(e);
+        name_chain(symbolizer_.pid_of(s.tid), s.callchain);
+        break;
+      }
+      case format::Builtin::kAlloc: {
+        auto a = format::as_alloc(e);
+        name_chain(symbolizer_.pid_of(a.tid), a.callchain);
+        break;
+      }
+      default:
+        break;
+    }
+  });
+  stats_.named += named;
+  if (!read || named == 0) return {};
+  return out.take();
+}
+
+}  // namespace dial9::report
