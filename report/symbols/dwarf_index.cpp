@@ -225,38 +225,50 @@ class Builder {
     // where it ends is unknown.
   }
 
-  // Walks the DIE tree for inlined calls. Only DIEs that can contain code
-  // are entered, and a function without code (a declaration or an abstract
-  // instance) is skipped whole: most of the DWARF is types and those.
+  // Walks the DIE tree for inlined calls. Only DIEs that can hold code are
+  // entered: most of the DWARF is types and declarations. Functions may sit
+  // in namespaces and, as the member functions of local classes (a lambda's
+  // operator()), in class types inside other functions, even inside an
+  // abstract instance (no code of its own) of an inline function.
   void dies(Dwarf_Die* cudie) {
     std::vector<Level>& stack = stack_;
     stack.clear();
     Dwarf_Die child;
-    if (dwarf_child(cudie, &child) == 0) stack.push_back({child, kNone, 0});
+    if (dwarf_child(cudie, &child) == 0) stack.push_back({child, kNone, 0, false});
     while (!stack.empty()) {
       // dwarf_tag caches the DIE's abbreviation in it, before the copy and
       // before dwarf_siblingof needs it: each lookup takes a lock in libdw.
       int tag = dwarf_tag(&stack.back().die);
       Dwarf_Die die = stack.back().die;
-      uint32_t parent = stack.back().parent;
-      uint32_t depth = stack.back().depth;
+      Level next{die, stack.back().parent, stack.back().depth, stack.back().in_function};
       if (dwarf_siblingof(&stack.back().die, &stack.back().die) != 0) stack.pop_back();
 
       bool enter = false;
       switch (tag) {
         case DW_TAG_subprogram:
-          // A function (also one nested in another): inlined calls in it
-          // start a new chain.
-          enter = has_code(&die) && first_at(&die);
-          parent = kNone;
-          depth = 0;
+          // A function: inlined calls in it start a new chain. One without
+          // code is entered for the local classes it may define; a
+          // declaration defines nothing.
+          if (has_code(&die)) {
+            enter = first_at(&die);
+          } else {
+            enter = !dwarf_hasattr(&die, DW_AT_declaration);
+          }
+          next.parent = kNone;
+          next.depth = 0;
+          next.in_function = true;
           break;
         case DW_TAG_inlined_subroutine:
           enter = has_code(&die);
           if (enter) {
-            parent = inlined(&die, parent, depth + 1);
-            ++depth;
+            next.parent = inlined(&die, next.parent, next.depth + 1);
+            ++next.depth;
           }
+          break;
+        case DW_TAG_structure_type:
+        case DW_TAG_class_type:
+        case DW_TAG_union_type:
+          enter = next.in_function;  // a local class; others only declare
           break;
         case DW_TAG_lexical_block:
         case DW_TAG_try_block:
@@ -269,7 +281,8 @@ class Builder {
           break;
       }
       if (enter && dwarf_haschildren(&die) > 0 && dwarf_child(&die, &child) == 0) {
-        stack.push_back({child, parent, depth});
+        next.die = child;
+        stack.push_back(next);
       }
     }
   }
@@ -407,8 +420,9 @@ class Builder {
   // The DIE walk's stack: the next sibling to visit at each open level.
   struct Level {
     Dwarf_Die die;
-    uint32_t parent;  // the inlined call the level sits in
-    uint32_t depth;
+    uint32_t parent;   // the inlined call the level sits in
+    uint32_t depth;    // of inlined calls
+    bool in_function;  // inside a function's DIE
   };
   std::vector<Level> stack_;
 };

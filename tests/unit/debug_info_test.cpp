@@ -34,6 +34,22 @@ TEST_CASE("frames_at gives each inlined call its own frame with its line", "[sym
   CHECK(inlined < outer_code().size());
 }
 
+TEST_CASE("frames_at finds the inlined calls of a lambda compiled out of line", "[symbols]") {
+  // Its DWARF is nested in a class type inside another function.
+  const std::string lambda = "fixture_inlines::run_lambda(int)::{lambda(int)#1}::operator()(int) const";
+  auto code = code_of(lambda);
+  REQUIRE_FALSE(code.empty());
+  auto m = open(kFixture);
+  bool found = false;
+  for (const Code& c : code) {
+    auto f = frames_at(*m, c.vaddr);
+    // GCC may clone it ("[clone .isra.0]"): the symbol names the clone.
+    found = found || (f.size() == 2 && f[0] == chain().front() && f[1].function.rfind(lambda, 0) == 0 &&
+                      f[1].file == kSource && f[1].line == marked_line("lambda"));
+  }
+  CHECK(found);
+}
+
 TEST_CASE("frames_at without a symbol or debug info gives one empty frame", "[symbols]") {
   auto m = open(kFixture + ".nolink");
   Code c = inlined_code();

@@ -56,20 +56,25 @@ struct Code {
   uint64_t offset = 0, vaddr = 0;
 };
 
-// Every address of fixture_inlines::outer(int), found through the symbol
-// table of the unstripped fixture (stripped copies have the same layout).
-inline const std::vector<Code>& outer_code() {
-  static const std::vector<Code> code = [] {
-    auto m = open(kFixture);
-    std::vector<Code> out;
-    for (uint64_t off = 0; off < fs::file_size(kFixture); ++off) {
-      auto vaddr = m->vaddr_of_offset(off);
-      if (!vaddr) continue;
-      const auto* sym = m->symbol_at(*vaddr);
-      if (sym != nullptr && sym->name == "fixture_inlines::outer(int)") out.push_back({off, *vaddr});
+// Every address of `function` (or of its clones: "function [clone .isra.0]"),
+// found through the symbol table of the unstripped fixture (stripped copies
+// have the same layout).
+inline std::vector<Code> code_of(const std::string& function) {
+  auto m = open(kFixture);
+  std::vector<Code> out;
+  for (uint64_t off = 0; off < fs::file_size(kFixture); ++off) {
+    auto vaddr = m->vaddr_of_offset(off);
+    if (!vaddr) continue;
+    const auto* sym = m->symbol_at(*vaddr);
+    if (sym != nullptr && (sym->name == function || sym->name.rfind(function + " [clone ", 0) == 0)) {
+      out.push_back({off, *vaddr});
     }
-    return out;
-  }();
+  }
+  return out;
+}
+
+inline const std::vector<Code>& outer_code() {
+  static const std::vector<Code> code = code_of("fixture_inlines::outer(int)");
   return code;
 }
 
