@@ -105,11 +105,24 @@ Symbolizer::Span Symbolizer::store(std::span<const FrameName> frames) {
   return {out, static_cast<uint32_t>(frames.size())};
 }
 
+std::optional<MappedFile> Symbolizer::mapping_of(uint32_t pid, uint64_t addr, bool return_address) const {
+  const MappedFile* f = spaces_.find(pid, return_address && addr > 0 ? addr - 1 : addr);
+  return f ? std::optional<MappedFile>(*f) : std::nullopt;
+}
+
 std::span<const FrameName> Symbolizer::frames(uint32_t pid, uint64_t addr, bool return_address) {
+  return frames_for(spaces_.find(pid, return_address && addr > 0 ? addr - 1 : addr), addr, return_address);
+}
+
+std::span<const FrameName> Symbolizer::frames_in(const std::optional<MappedFile>& mapping, uint64_t addr,
+                                                 bool return_address) {
+  return frames_for(mapping ? &*mapping : nullptr, addr, return_address);
+}
+
+std::span<const FrameName> Symbolizer::frames_for(const MappedFile* f, uint64_t addr, bool return_address) {
   // The Tokio recorder symbolizes each callchain value as it is (see
   // docs/FORMAT.md, R6); modules are looked up at the call instruction.
   uint64_t lookup = return_address && addr > 0 ? addr - 1 : addr;
-  const MappedFile* f = spaces_.find(pid, lookup);
   auto trace = trace_symbols_.find(addr);
   if (trace != trace_symbols_.end()) {
     std::string_view module = f ? intern(base_name(*f->path)) : intern(addr >= kKernelStart ? "[kernel]" : "[unknown]");

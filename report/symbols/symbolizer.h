@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -75,6 +76,15 @@ class Symbolizer {
   // lifetime.
   std::span<const FrameName> frames(uint32_t pid, uint64_t addr, bool return_address);
 
+  // The mapping that holds a callchain address in `pid` now, copied so it
+  // outlives a later exec or exit; nullopt when none does. With
+  // frames_in(), an address can be located while the trace is read and
+  // named once it has been read (the trace's symbol table comes last).
+  std::optional<MappedFile> mapping_of(uint32_t pid, uint64_t addr, bool return_address) const;
+  // frames() for an address located earlier with mapping_of().
+  std::span<const FrameName> frames_in(const std::optional<MappedFile>& mapping, uint64_t addr,
+                                       bool return_address);
+
   // The real function at the address: frames(...).back().
   FrameName name(uint32_t pid, uint64_t addr, bool return_address) {
     return frames(pid, addr, return_address).back();
@@ -96,6 +106,7 @@ class Symbolizer {
     uint32_t size = 0;
   };
 
+  std::span<const FrameName> frames_for(const MappedFile* f, uint64_t addr, bool return_address);
   std::span<const FrameName> from_module(const MappedFile& f, uint64_t lookup);
   Span store(std::span<const FrameName> frames);
   std::string_view intern(std::string_view s);

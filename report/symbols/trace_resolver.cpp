@@ -21,24 +21,16 @@ uint32_t TraceResolver::locate(uint32_t pid, uint64_t addr, bool return_address)
   Key key{pid, gen == generation_.end() ? 0 : gen->second, addr, return_address};
   auto [it, fresh] = ids_.try_emplace(key, static_cast<uint32_t>(locs_.size()));
   if (!fresh) return it->second;
-  // Named now, while the process's mappings are those of this sample: by
-  // the end of the trace the process may have exec'd or exited.
-  Location loc{pid, addr, return_address, {}};
-  auto named = sym_.frames(pid, addr, return_address);
-  loc.eager.assign(named.begin(), named.end());
-  locs_.push_back(std::move(loc));
+  // Located now, while the process's mappings are those of this sample (by
+  // the end of the trace it may have exec'd or exited); named at the end,
+  // when the trace's own symbol table, which comes last, is known too.
+  locs_.push_back({addr, return_address, sym_.mapping_of(pid, addr, return_address)});
   return it->second;
 }
 
 void TraceResolver::frames(uint32_t location, std::vector<ResolvedFrame>& out) {
   const Location& loc = locs_[location];
-  std::span<const FrameName> names = loc.eager;
-  // A trace's symbol table comes after the samples it covers: what was
-  // unknown while reading may be named by it now.
-  if (!names.back().resolved) {
-    auto late = sym_.frames(loc.pid, loc.addr, loc.ret);
-    if (late.back().resolved) names = late;
-  }
+  std::span<const FrameName> names = sym_.frames_in(loc.mapping, loc.addr, loc.ret);
   // An address in no known mapping keeps its value, as perf and the Tokio
   // toolkit show it, instead of merging every such address into one frame.
   if (names.size() == 1 && !names[0].resolved && (names[0].function == "[unknown]" || names[0].function == "[kernel]")) {

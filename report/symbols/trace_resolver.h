@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -37,10 +38,9 @@ class TraceResolver final : public StackResolver {
     }
   };
   struct Location {
-    uint32_t pid;
     uint64_t addr;
     bool ret;
-    std::vector<FrameName> eager;  // named with the mappings of the sample's time
+    std::optional<MappedFile> mapping;  // as of the sample's time
   };
   Symbolizer& sym_;
   std::unordered_map<uint32_t, uint32_t> generation_;  // per pid, bumped at each exec
