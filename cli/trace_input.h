@@ -1,0 +1,46 @@
+// What `report` and `export` share: the trace inputs, the selection options
+// (--tid, --thread, --pid, --from, --to), --debug-dir, and loading the
+// selected part of a trace with warnings and a progress line on stderr.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "report/model/trace_model.h"
+#include "report/symbols/symbolizer.h"
+#include "report/symbols/trace_resolver.h"
+
+namespace CLI {
+class App;
+}
+
+namespace dial9::cli {
+
+struct TraceArgs {
+  std::vector<std::string> inputs;
+  std::vector<uint32_t> tids, pids;
+  std::vector<std::string> thread_names;
+  std::string from, to;
+  std::vector<std::string> debug_dirs;
+};
+
+// Registers the inputs (positional) and the options above on `cmd`.
+void add_trace_options(CLI::App* cmd, TraceArgs& args);
+
+// A loaded trace, restricted to the selection. The model holds its own
+// copies of every name; the symbolizer stays for exporters that need more
+// (such as the mapped files behind the frames).
+struct LoadedTrace {
+  std::unique_ptr<report::Symbolizer> symbolizer;
+  std::unique_ptr<report::TraceResolver> resolver;
+  report::TraceModel model;
+};
+
+// Loads and restricts. On failure prints one line prefixed "dial9 CMD: " and
+// returns the exit code (1: nothing readable; 2: a selection the trace does
+// not have or cannot parse) in *exit_code, with nullptr.
+std::unique_ptr<LoadedTrace> load_selected(const TraceArgs& args, const char* cmd, int* exit_code);
+
+}  // namespace dial9::cli
