@@ -1,9 +1,13 @@
 #include "base/io.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+#include <vector>
 
 namespace dial9 {
 
@@ -40,6 +44,30 @@ Result<void> write_all(int fd, std::span<const uint8_t> data) {
     }
     done += static_cast<size_t>(n);
   }
+  return {};
+}
+
+Result<void> write_file_atomic(const std::string& path, std::span<const uint8_t> data) {
+  std::string tmp = path + ".tmp-XXXXXX";
+  std::vector<char> name(tmp.begin(), tmp.end());
+  name.push_back('\0');
+  int fd = ::mkostemp(name.data(), O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    return fail("cannot write '" + path + "': " + std::strerror(e) +
+                    (e == ENOENT ? " (the directory does not exist)" : ""),
+                e);
+  }
+  UniqueFd owner(fd);
+  auto cleanup = [&](const std::string& what, int e) -> Result<void> {
+    ::unlink(name.data());
+    return fail("cannot write '" + path + "': " + what + ": " + std::strerror(e), e);
+  };
+  if (auto w = write_all(fd, data); !w) return cleanup("write", w.error().errno_value());
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  if (::fchmod(fd, 0644 & ~mask) != 0 || ::fsync(fd) != 0) return cleanup("sync", errno);
+  if (::rename(name.data(), path.c_str()) != 0) return cleanup("rename", errno);
   return {};
 }
 

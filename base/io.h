@@ -21,6 +21,12 @@ Result<size_t> read_full(int fd, std::span<uint8_t> buf);
 // Writes all of `data`, retrying on EINTR and short writes.
 Result<void> write_all(int fd, std::span<const uint8_t> data);
 
+// Writes `data` to `path` whole or not at all: into a temporary file beside
+// it, fsync'd, then renamed over `path` (mode 0644 less the umask). On
+// failure the temporary is removed and `path` is untouched; the error
+// names the path and says what failed (ENOSPC, EACCES, a missing directory).
+Result<void> write_file_atomic(const std::string& path, std::span<const uint8_t> data);
+
 // Reads a whole (small) file, failing if it is larger than `max_bytes`.
 Result<std::string> read_small_file(const std::string& path, size_t max_bytes);
 

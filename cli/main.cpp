@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
   runs[app.get_subcommand("record")] = std::move(record);
   RunFn report = add_report_command(app);
   runs[app.get_subcommand("report")] = std::move(report);
+  RunFn exp = add_export_command(app);
+  runs[app.get_subcommand("export")] = std::move(exp);
   RunFn dump = add_dump_command(app);
   runs[app.get_subcommand("dump")] = std::move(dump);
 
