@@ -3,6 +3,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -15,6 +16,7 @@
 #include <exception>
 #include <limits>
 #include <new>
+#include <unistd.h>
 
 #include "base/hex.h"
 #include "base/unique_fd.h"
@@ -119,6 +121,28 @@ std::string dir_name(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+// libdebuginfod, loaded on first need: most reports never ask a server, and
+// linking it would load libcurl and its dependencies into every dial9 run.
+// The three functions as <elfutils/debuginfod.h> declares them.
+struct Debuginfod {
+  void* (*begin)() = nullptr;
+  int (*find_debuginfo)(void* client, const unsigned char* build_id, int build_id_len, char** path) = nullptr;
+  void (*end)(void* client) = nullptr;
+};
+
+const Debuginfod* debuginfod_library() {
+  static const Debuginfod lib = [] {
+    Debuginfod d;
+    void* handle = dlopen("libdebuginfod.so.1", RTLD_LAZY | RTLD_LOCAL);
+    if (handle == nullptr) return d;  // not installed: no servers
+    d.begin = reinterpret_cast<decltype(d.begin)>(dlsym(handle, "debuginfod_begin"));
+    d.find_debuginfo = reinterpret_cast<decltype(d.find_debuginfo)>(dlsym(handle, "debuginfod_find_debuginfo"));
+    d.end = reinterpret_cast<decltype(d.end)>(dlsym(handle, "debuginfod_end"));
+    return d;
+  }();
+  return lib.begin && lib.find_debuginfo && lib.end ? &lib : nullptr;
+}
+
 struct DebugFile {
   ElfFile file;
   std::string path;
@@ -171,6 +195,20 @@ std::optional<DebugFile> find_debug_file(const std::string& path, Elf* elf,
     if (same) return DebugFile{std::move(*file), std::move(candidate)};
   }
   return std::nullopt;
+}
+
+// find_debug_file, then the debuginfod servers.
+std::optional<DebugFile> find_or_fetch_debug_file(const std::string& path, Elf* elf,
+                                                  std::span<const uint8_t> build_id,
+                                                  const std::vector<std::string>& debug_dirs) {
+  if (auto local = find_debug_file(path, elf, build_id, debug_dirs)) return local;
+  std::string fetched = debuginfod_debug_file(build_id);
+  if (fetched.empty()) return std::nullopt;
+  auto file = open_elf(fetched);
+  if (!file) return std::nullopt;
+  auto other = read_build_id(file->elf.get());
+  if (!std::equal(other.begin(), other.end(), build_id.begin(), build_id.end())) return std::nullopt;
+  return DebugFile{std::move(*file), std::move(fetched)};
 }
 
 struct LoadSegment {
@@ -301,6 +339,25 @@ void cfa_rule(Dwarf_Frame* frame, FrameRule& rule) {
 
 }  // namespace
 
+std::string debuginfod_debug_file(std::span<const uint8_t> build_id) {
+  const char* urls = std::getenv("DEBUGINFOD_URLS");
+  if (urls == nullptr || *urls == '\0' || build_id.empty()) return {};
+  const Debuginfod* lib = debuginfod_library();
+  if (lib == nullptr) return {};
+  void* client = lib->begin();
+  if (client == nullptr) return {};
+  char* path = nullptr;
+  int fd = lib->find_debuginfo(client, build_id.data(), static_cast<int>(build_id.size()), &path);
+  lib->end(client);
+  std::string out;
+  if (fd >= 0) {
+    ::close(fd);  // reopened by path, like every other candidate
+    if (path != nullptr) out = path;
+  }
+  std::free(path);
+  return out;
+}
+
 std::string debug_file_path(const std::string& debug_dir, std::span<const uint8_t> build_id) {
   std::string id = to_hex(build_id);
   if (id.size() < 3) return {};
@@ -351,7 +408,7 @@ struct ElfModule::Impl {
     bool own_dwarf = has_section(elf, ".debug_info") || has_section(elf, ".zdebug_info");
     std::vector<RawSymbol> raw;
     bool own_symtab = read_function_symbols(elf, SHT_SYMTAB, raw);
-    if (!own_symtab || !own_dwarf) debug_file = find_debug_file(path, elf, build_id, options.debug_dirs);
+    if (!own_symtab || !own_dwarf) debug_file = find_or_fetch_debug_file(path, elf, build_id, options.debug_dirs);
     // Symbol values in the debug file are the same virtual addresses: it is
     // the same link, with the code sections emptied (SHT_NOBITS).
     if (!own_symtab && !(debug_file && read_function_symbols(debug_file->file.elf.get(), SHT_SYMTAB, raw))) {
@@ -463,6 +520,19 @@ std::optional<uint64_t> ElfModule::vaddr_of_offset(uint64_t file_offset) const {
     if (file_offset >= seg.offset && file_offset - seg.offset < seg.filesz) {
       return file_offset - seg.offset + seg.vaddr;
     }
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> ElfModule::vaddr_of_mapped_offset(uint64_t file_offset, uint64_t mapping_offset) const {
+  if (auto vaddr = vaddr_of_offset(file_offset)) return vaddr;
+  if (file_offset < mapping_offset) return std::nullopt;
+  constexpr uint64_t kPage = 4096;
+  for (const auto& seg : impl_->segments) {
+    // objcopy --only-keep-debug leaves p_filesz 0: the bytes are not there.
+    if (!seg.executable || seg.filesz != 0) continue;
+    uint64_t vaddr = (seg.vaddr & ~(kPage - 1)) + (file_offset - mapping_offset);
+    if (vaddr >= seg.vaddr && vaddr - seg.vaddr < seg.memsz) return vaddr;
   }
   return std::nullopt;
 }

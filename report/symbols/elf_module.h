@@ -69,12 +69,21 @@ struct ElfOpenOptions {
   // has no .symtab or no DWARF: by build id (<dir>/.build-id/ab/cdef....debug)
   // and by the name in .gnu_debuglink (<dir><the file's directory>/<name>,
   // then <dir>/<name>), after the file's own directory and its .debug/.
+  // Failing those, debuginfod (see debuginfod_debug_file).
   std::vector<std::string> debug_dirs = {"/usr/lib/debug"};
 };
 
 // Where a separate debug file with this build id lives under `debug_dir`, as
 // Debian's -dbg packages lay them out: <dir>/.build-id/ab/cdef....debug.
 std::string debug_file_path(const std::string& debug_dir, std::span<const uint8_t> build_id);
+
+// The debug file with this build id from the debuginfod servers listed in
+// DEBUGINFOD_URLS (fetched, or found in the client's cache, by
+// libdebuginfod.so.1, loaded on first use): its path, or "" when the
+// variable is unset or empty, the library is not installed, or no server
+// has it. Blocks on the network (the client honours DEBUGINFOD_TIMEOUT);
+// ElfModule::open asks only after the local debug dirs had nothing.
+std::string debuginfod_debug_file(std::span<const uint8_t> build_id);
 
 class ElfModule {
  public:
@@ -93,6 +102,13 @@ class ElfModule {
   // The virtual address of a file offset, through the PT_LOAD segment that
   // holds it; nullopt when no loadable segment does.
   std::optional<uint64_t> vaddr_of_offset(uint64_t file_offset) const;
+
+  // vaddr_of_offset for an offset in a mapping of the file that starts at
+  // file offset `mapping_offset`. A separate debug file standing in for a
+  // binary that is gone keeps the load segments' addresses but not their
+  // file offsets; then the mapping is taken to start at the first page of
+  // the executable segment, as the loader maps it.
+  std::optional<uint64_t> vaddr_of_mapped_offset(uint64_t file_offset, uint64_t mapping_offset) const;
 
   // The function symbol containing `vaddr` (start <= vaddr < start + size;
   // a symbol of size 0 covers up to the next symbol, but not past its

@@ -36,13 +36,17 @@ const ElfModule* ModuleCache::open_for(const std::string& path, const std::vecto
     }
   }
   if (!found && build_id.size() > 1) {
-    for (const std::string& dir : options_.debug_dirs) {
-      auto m = ElfModule::open(debug_file_path(dir, build_id), options_);
-      if (m) {
-        found = *m;
-        break;
-      }
-    }
+    // The debug file alone, which has the symbols and the DWARF.
+    auto try_open = [&](const std::string& candidate) {
+      if (candidate.empty()) return false;
+      auto m = ElfModule::open(candidate, options_);
+      if (!m || !same_build_id((*m)->build_id(), build_id)) return false;
+      found = *m;
+      return true;
+    };
+    bool local = std::any_of(options_.debug_dirs.begin(), options_.debug_dirs.end(),
+                             [&](const std::string& dir) { return try_open(debug_file_path(dir, build_id)); });
+    if (!local) try_open(debuginfod_debug_file(build_id));
   }
   if (!found) ++missing_;
   by_key_.emplace(std::move(key), found);

@@ -2,9 +2,11 @@
 // unwinder, and remembers failures so a missing file costs one attempt.
 //
 // A mapping's build id (when the kernel recorded one) must match: when the
-// file at the recorded path was rebuilt or replaced since, the separate debug
-// file with that build id is used instead, and failing that the mapping has
-// no module, so a report never names the wrong function. Not thread-safe.
+// file at the recorded path was rebuilt or replaced since (or is gone), the
+// separate debug file with that build id is used instead (from the debug
+// dirs, else from debuginfod when DEBUGINFOD_URLS is set), and failing that
+// the mapping has no module, so a report never names the wrong function.
+// Not thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -162,7 +162,7 @@ std::span<const FrameName> Symbolizer::from_module(const MappedFile& f, uint64_t
   std::string_view module = intern(base_name(*f.path));
   scratch_.clear();
   if (m) {
-    if (auto vaddr = m->vaddr_of_offset(offset)) m->frames_at(*vaddr, inlines_, scratch_);
+    if (auto vaddr = m->vaddr_of_mapped_offset(offset, f.file_offset)) m->frames_at(*vaddr, inlines_, scratch_);
   }
   names_.clear();
   std::string_view unknown;

@@ -5,7 +5,8 @@
 // ThreadStart for forks, ThreadName for execs), so it needs nothing from the
 // live process: only the mapped files, found by path and checked by build
 // id, or their separate debug files (by build id or .gnu_debuglink, in
-// SymbolizerOptions::debug_dirs and then /usr/lib/debug). A trace that
+// SymbolizerOptions::debug_dirs and then /usr/lib/debug, then from the
+// debuginfod servers when DEBUGINFOD_URLS is set). A trace that
 // carries its own symbol table (SymbolTableEntry events, written by the Tokio
 // recorder) is used first: the binary may be gone.
 //

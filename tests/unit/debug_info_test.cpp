@@ -134,3 +134,17 @@ TEST_CASE("a stripped binary symbolizes through the build id in an extra debug d
   CHECK(frames_at(*with, c.vaddr) == chain());
 }
 
+
+TEST_CASE("a stripped binary symbolizes through debuginfod when DEBUGINFOD_URLS is set", "[symbols]") {
+  if (!DebuginfodServer::available()) DIAL9_SKIP("libdebuginfod.so.1 is not installed (Debian: libdebuginfod1)");
+  Code c = inlined_code();
+  auto without = open(kFixture + ".nolink");
+  CHECK(frames_at(*without, c.vaddr) == std::vector<Frame>{{"", "", 0}});
+  DebuginfodServer server(without->build_id());
+  auto m = open(kFixture + ".nolink");
+  CHECK(m->separate_debug_file().rfind(server.dir.path() + "/cache/", 0) == 0);
+  CHECK(frames_at(*m, c.vaddr) == chain());
+  // Local debug files come first.
+  auto stripped = open(kFixture + ".stripped");
+  CHECK(stripped->separate_debug_file() == kFixture + ".debug");
+}

@@ -6,8 +6,11 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+#include <dlfcn.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <memory>
 #include <ostream>
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "report/symbols/elf_module.h"
+#include "tests/support/test_support.h"
 
 namespace dial9::test::inlines {
 
@@ -112,5 +116,49 @@ inline Code inlined_code() {
   FAIL("no address of outer() is in leaf() inlined into middle() inlined into outer()");
   return {};
 }
+
+// Sets an environment variable for a scope, then puts back what was there.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+// A debuginfod "server" holding the fixture's debug file: a directory laid
+// out as a server's URLs are (buildid/<hex>/debuginfo), which the client
+// reads through a file:// URL, with the client's cache in the same temporary
+// directory. No process, no network.
+struct DebuginfodServer {
+  TempDir dir;
+  std::optional<ScopedEnv> urls, cache;
+  static bool available() { return dlopen("libdebuginfod.so.1", RTLD_LAZY | RTLD_LOCAL) != nullptr; }
+  explicit DebuginfodServer(std::span<const uint8_t> build_id) {
+    std::string hex;
+    char b[3];
+    for (uint8_t c : build_id) {
+      std::snprintf(b, sizeof b, "%02x", c);
+      hex += b;
+    }
+    fs::create_directories(dir.path() + "/server/buildid/" + hex);
+    fs::copy_file(kFixture + ".debug", dir.path() + "/server/buildid/" + hex + "/debuginfo");
+    urls.emplace("DEBUGINFOD_URLS", "file://" + dir.path() + "/server");
+    cache.emplace("DEBUGINFOD_CACHE_PATH", dir.path() + "/cache");
+  }
+};
 
 }  // namespace dial9::test::inlines

@@ -115,6 +115,42 @@ TEST_CASE("Symbolizer: --debug-dir finds the debug file of a stripped binary", "
   CHECK(without.missing_modules() == 0);
 }
 
+TEST_CASE("Symbolizer: a binary that is gone symbolizes through its build id", "[symbols]") {
+  Code c = inlined_code();
+  auto m = open(kFixture);
+  const std::vector<uint8_t> id(m->build_id().begin(), m->build_id().end());
+  // As the loader maps it: the executable segment alone, from its first page
+  // (the fixture's code is smaller than a page).
+  const uint64_t page = c.offset & ~uint64_t{0xfff};
+  auto map_gone = [&](format::TraceWriter& w) {
+    w.mapping(1, format::Mapping{kPid, kBase + page, 0x1000, page, "/gone/fixture_inlines", id, true});
+  };
+  Symbolizer without;
+  observe(without, map_gone);
+  CHECK_FALSE(without.name(kPid, kBase + c.offset, false).resolved);
+  CHECK(without.missing_modules() == 1);
+
+  // The debug file alone is the module: from a debug dir, by build id...
+  test::TempDir tmp;
+  const std::string path = report::debug_file_path(tmp.path(), id);
+  fs::create_directories(fs::path(path).parent_path());
+  fs::copy_file(kFixture + ".debug", path);
+  SymbolizerOptions options;
+  options.debug_dirs = {tmp.path()};
+  Symbolizer from_dir(options);
+  observe(from_dir, map_gone);
+  CHECK(named(from_dir.frames(kPid, kBase + c.offset, false)) == chain_named("fixture_inlines"));
+  CHECK(from_dir.missing_modules() == 0);
+
+  // ... or from debuginfod.
+  if (!DebuginfodServer::available()) DIAL9_SKIP("libdebuginfod.so.1 is not installed (Debian: libdebuginfod1)");
+  DebuginfodServer server(id);
+  Symbolizer with;
+  observe(with, map_gone);
+  CHECK(named(with.frames(kPid, kBase + c.offset, false)) == chain_named("fixture_inlines"));
+  CHECK(with.missing_modules() == 0);
+}
+
 TEST_CASE("Symbolizer: addresses outside any mapping are [kernel] or [unknown]", "[symbols]") {
   Symbolizer sym;
   CHECK(named(sym.frames(1, 0xffffffff81a28b97, false)) ==
