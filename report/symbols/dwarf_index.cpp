@@ -104,23 +104,25 @@ const char* function_name(Dwarf_Die* die) {
   return nullptr;
 }
 
-// The index's tables; the Builder fills them.
+// The index's tables; the Builder fills them. Everything is copied out of
+// libdw, whose handle (with every unit's parsed line table) is closed once
+// the index is built.
 struct Tables {
-  std::unique_ptr<Dwarf, DwarfEnd> dwarf;
   std::vector<std::string> files;
   std::vector<Row> rows;  // sorted by address
   std::vector<Node> nodes;
   std::vector<Segment> segments;  // sorted by address
   size_t inline_ranges = 0;
-  // Raw names (pointing into the DWARF sections), demangled on first use.
-  std::vector<const char*> raw_names;
+  // Raw (mangled) names, NUL-terminated in one arena, demangled on first use.
+  std::string raw_arena;
+  std::vector<uint32_t> raw_names;  // offsets into raw_arena
   mutable std::vector<std::string> names;
   mutable std::vector<bool> demangled;
 
   std::string_view name(uint32_t id) const {
     if (id == kNone) return {};
     if (!demangled[id]) {
-      names[id] = demangle(raw_names[id]);
+      names[id] = demangle(raw_arena.c_str() + raw_names[id]);
       demangled[id] = true;
     }
     return names[id];
@@ -334,7 +336,10 @@ class Builder {
     uint32_t id = kNone;
     if (name != nullptr) {
       auto [it, added] = name_by_ptr_.try_emplace(name, static_cast<uint32_t>(out_.raw_names.size()));
-      if (added) out_.raw_names.push_back(name);
+      if (added) {
+        out_.raw_names.push_back(static_cast<uint32_t>(out_.raw_arena.size()));
+        out_.raw_arena.append(name).push_back('\0');
+      }
       id = it->second;
     }
     if (key != nullptr) name_by_origin_.emplace(key, id);
@@ -454,7 +459,7 @@ std::unique_ptr<DwarfIndex> DwarfIndex::build(Elf* elf, const std::function<bool
   builder.finish();
   impl.names.resize(impl.raw_names.size());
   impl.demangled.assign(impl.raw_names.size(), false);
-  impl.dwarf = std::move(dwarf);
+  impl.raw_arena.shrink_to_fit();
   return index;
 }
 

@@ -5,10 +5,9 @@
 //
 // Built from every compile unit: the line tables (dwarf_getsrclines) and the
 // DW_TAG_inlined_subroutine DIEs with their ranges, call_file and call_line.
-// Addresses are the ELF's own virtual addresses. Keeps the libdw handle open:
-// file names and raw function names point into its memory, so the Elf handle
-// it was built from must outlive the index. Not thread-safe (names are
-// demangled on first use).
+// Addresses are the ELF's own virtual addresses. What it keeps is copied out
+// of libdw, whose handle is closed once the index is built: the index needs
+// nothing else. Not thread-safe (names are demangled on first use).
 #pragma once
 
 #include <cstdint>
