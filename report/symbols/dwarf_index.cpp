@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <span>
 #include <limits>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -196,7 +196,8 @@ class Builder {
     for (const LineRow& row : program_) {
       if (!open) {
         open = true;
-        // Code the linker dropped keeps its sequences, at address 0.
+        // Code the linker dropped keeps its sequences, relocated to 0 (or
+        // onto the copy it kept: see first_at).
         keep = is_code_(row.addr);
         seq = {row.addr, rows.size(), rows.size()};
       }
@@ -289,11 +290,12 @@ class Builder {
     }
   }
 
-  // Whether `die` is the first function seen at its address. GNU ld points
-  // the DWARF of each discarded copy of a COMDAT function (an inline or
-  // template function that several units compiled) at the copy it kept,
-  // which is the first in link order, and units come in link order: later
-  // functions at the same address describe code that is not in the file.
+  // Whether `die` is the first function seen at its address. GNU ld
+  // relocates the DWARF of a discarded copy of a COMDAT function (an inline
+  // or template function that several units compiled) onto the copy it kept
+  // when their sizes match (else to 0, which is_code drops). It keeps the
+  // first copy in link order, and units come in link order: later functions
+  // at the same address describe code that is not in the file.
   bool first_at(Dwarf_Die* die) {
     Dwarf_Addr low = 0;
     if (dwarf_lowpc(die, &low) != 0) {

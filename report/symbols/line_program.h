@@ -2,11 +2,11 @@
 // program order.
 //
 // libdw's dwarf_getsrclines returns a unit's rows sorted by address, which
-// interleaves the rows of overlapping sequences: GNU ld points the line
-// table of each discarded copy of a COMDAT function at the copy it kept, and
-// a discarded copy may be longer than the kept one. Only the program order
-// says which row belongs to which sequence, so the index runs the programs
-// itself. Pure logic over bytes; file names stay with libdw (the file index
+// interleaves the rows of overlapping sequences, and linked files have
+// them: GNU ld relocates the line table of a discarded copy of a COMDAT
+// function onto the copy it kept (when their sizes match) or to 0. Only the
+// program order says which row belongs to which sequence, so the index runs
+// the programs itself. Pure logic over bytes; file names stay with libdw (the file index
 // of a row is that of the unit's file table, as dwarf_filesrc numbers it).
 #pragma once
 
