@@ -48,6 +48,19 @@ Result<void> write_all(int fd, std::span<const uint8_t> data) {
 }
 
 Result<void> write_file_atomic(const std::string& path, std::span<const uint8_t> data) {
+  // A device, a pipe or a symlink (/dev/stdout, /dev/null, a fifo, a link
+  // the user keeps pointing somewhere) is written through, not replaced:
+  // renaming over it would swap the entry itself for a regular file.
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0) return fail(Error::from_errno("cannot write '" + path + "'"));
+    UniqueFd owner(fd);
+    if (auto w = write_all(fd, data); !w) {
+      return fail("cannot write '" + path + "': " + std::strerror(w.error().errno_value()), w.error().errno_value());
+    }
+    return {};
+  }
   std::string tmp = path + ".tmp-XXXXXX";
   std::vector<char> name(tmp.begin(), tmp.end());
   name.push_back('\0');

@@ -25,6 +25,8 @@ Result<void> write_all(int fd, std::span<const uint8_t> data);
 // it, fsync'd, then renamed over `path` (mode 0644 less the umask). On
 // failure the temporary is removed and `path` is untouched; the error
 // names the path and says what failed (ENOSPC, EACCES, a missing directory).
+// An existing path that is not a regular file (a device such as /dev/stdout,
+// a pipe, a symlink) is written through in place instead, never replaced.
 Result<void> write_file_atomic(const std::string& path, std::span<const uint8_t> data);
 
 // Reads a whole (small) file, failing if it is larger than `max_bytes`.

@@ -1,6 +1,6 @@
 #include "report/export/folded.h"
 
-#include <algorithm>
+#include <map>
 
 #include "report/analysis/stacks.h"
 
@@ -21,7 +21,9 @@ void append_name(const TraceModel& m, const Frame& f, std::string& out) {
 }  // namespace
 
 std::string folded_stacks(const TraceModel& m, const FoldedOptions& o) {
-  std::vector<std::string> lines;
+  // Stacks of different addresses can name the same frames (two call sites
+  // in one function): one line each, counts added.
+  std::map<std::string, uint64_t> lines;
   std::vector<const Frame*> frames;
   for (const WeightedStack& w : weigh_stacks(m, o.weight)) {
     expand_stack(m, w.stack, o.inlines, frames);
@@ -31,13 +33,10 @@ std::string folded_stacks(const TraceModel& m, const FoldedOptions& o) {
       if (it != frames.rbegin()) line += ';';
       append_name(m, **it, line);
     }
-    line += ' ';
-    line += std::to_string(w.samples);
-    lines.push_back(std::move(line));
+    lines[std::move(line)] += w.samples;
   }
-  std::sort(lines.begin(), lines.end());
   std::string out;
-  for (const auto& l : lines) out += l + "\n";
+  for (const auto& [l, n] : lines) out += l + " " + std::to_string(n) + "\n";
   return out;
 }
 

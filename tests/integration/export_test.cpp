@@ -86,3 +86,15 @@ TEST_CASE("export: no output, an unwritable output and a bad trace fail clearly,
   for (const auto& e : fs::directory_iterator(dir.path())) files += e.path().filename() != "junk.bin";
   CHECK(files == 0);
 }
+
+TEST_CASE("export writes through devices and symlinks instead of replacing them") {
+  TempDir dir;
+  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--folded", "/dev/null"}).exit_code == 0);
+  CHECK(fs::is_character_file("/dev/null"));
+  std::string target = dir.file("target.folded");
+  { std::ofstream(target) << "old"; }
+  fs::create_symlink(target, dir.file("link.folded"));
+  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--folded", dir.file("link.folded")}).exit_code == 0);
+  CHECK(fs::is_symlink(dir.file("link.folded")));
+  CHECK(slurp(target).find("golden::cache::hash_key") != std::string::npos);
+}
