@@ -59,6 +59,12 @@ if(NOT nlohmann_json_FOUND)
   dial9_missing("nlohmann-json" nlohmann-json3-dev)
 endif()
 
+# protobuf: the pprof export (report/); protoc compiles report's profile.proto.
+find_package(Protobuf QUIET)
+if(NOT Protobuf_FOUND OR NOT Protobuf_PROTOC_EXECUTABLE)
+  dial9_missing("protobuf and protoc" "libprotobuf-dev protobuf-compiler")
+endif()
+
 if(DIAL9_BUILD_TESTS)
   find_package(Catch2 2 QUIET CONFIG)
   if(NOT Catch2_FOUND)

@@ -327,14 +327,19 @@ void render_event_text(const format::Event& e, std::string& out) {
   out += "  ";
   out += e.name();
   for (size_t pad = e.name().size(); pad < kNameColumn; ++pad) out += ' ';
+  if (!e.schema->fields.empty()) out += ' ';
+  render_event_fields(e, out);
+  out += '\n';
+}
+
+void render_event_fields(const format::Event& e, std::string& out) {
   const auto& fields = e.schema->fields;
   for (size_t i = 0; i < fields.size(); ++i) {
-    out += ' ';
+    if (i) out += ' ';
     out += fields[i].name;
     out += '=';
     value_text(e.values[i], is_address_field(fields[i].name), out);
   }
-  out += '\n';
 }
 
 void render_event_json(const format::Event& e, std::string& out) {

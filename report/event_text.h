@@ -20,6 +20,8 @@ namespace dial9::report {
 // Appends one line (with '\n') to `out`.
 void render_event_text(const format::Event& e, std::string& out);
 void render_event_json(const format::Event& e, std::string& out);
+// Appends the fields alone, as the text line has them: "key=value ...".
+void render_event_fields(const format::Event& e, std::string& out);
 
 // Appends `s` as a JSON string literal (quotes included).
 void append_json_string(std::string_view s, std::string& out);

@@ -7,6 +7,7 @@
 #include "format/events.h"
 #include "format/schemas.h"
 #include "format/trace_file.h"
+#include "report/event_text.h"
 
 namespace dial9::report {
 
@@ -175,6 +176,12 @@ class Builder {
         break;
       case Builtin::kNone:
         ++m_.custom_events[e.name()];
+        if (e.schema->has_timestamp && m_.custom_event_records.size() < kMaxCustomEventRecords) {
+          std::string fields;
+          render_event_fields(e, fields);
+          if (fields.size() > kMaxCustomEventText) fields.resize(kMaxCustomEventText);
+          m_.custom_event_records.push_back({ts, m_.strings.intern(e.name()), m_.strings.intern(fields)});
+        }
         break;
       default:
         break;
@@ -434,6 +441,7 @@ void restrict(TraceModel& m, const Selection& sel) {
   std::erase_if(m.queue_depths, [&](const QueueDepth& q) { return !in_time(q.ts); });
   std::erase_if(m.spans, [&](const SpanRecord& s) { return !in_time(s.start_ns) || !worker_ok(s.worker); });
   std::erase_if(m.task_dumps, [&](const TaskDumpRecord& d) { return !in_time(d.ts); });
+  std::erase_if(m.custom_event_records, [&](const CustomEventRecord& c) { return !in_time(c.ts); });
   if (sel.from_ns) m.start_ns = std::max(m.start_ns, *sel.from_ns);
   if (sel.to_ns) m.end_ns = std::min(m.end_ns, *sel.to_ns);
   if (!sel.tids.empty() || !sel.pids.empty()) {

@@ -145,6 +145,16 @@ struct TaskDumpRecord {
   StackId stack = kNoStack;
 };
 
+// An event of a schema dial9 does not know (the application's own), kept
+// for the HTML timeline: the first kMaxCustomEventRecords with a timestamp.
+struct CustomEventRecord {
+  uint64_t ts = 0;
+  StringId name = 0;
+  StringId fields = 0;  // "key=value ..." as `dial9 dump` prints them, cut at kMaxCustomEventText bytes
+};
+inline constexpr size_t kMaxCustomEventRecords = 10'000;
+inline constexpr size_t kMaxCustomEventText = 256;
+
 struct ThreadInfo {
   uint32_t pid = 0, tid = 0;
   std::string name;
@@ -186,6 +196,7 @@ struct TraceModel {
   std::vector<SpanRecord> spans;  // spans with at least one exit, sorted by start
   std::vector<TaskDumpRecord> task_dumps;
   std::map<std::string, uint64_t> custom_events;  // unknown schemas, by name
+  std::vector<CustomEventRecord> custom_event_records;  // in file order
   uint64_t lost_samples = 0;      // LostEvent counts, all sources
   uint64_t task_spawns = 0;       // TaskSpawnEvent count
   // Frames of each location id (see StackResolver): location_frames[loc] is

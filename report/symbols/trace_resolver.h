@@ -24,6 +24,12 @@ class TraceResolver final : public StackResolver {
   uint32_t locations() const override { return static_cast<uint32_t>(locs_.size()); }
   void frames(uint32_t location, std::vector<ResolvedFrame>& out) override;
 
+  // The callchain value a location was found at, and the file mapped there
+  // when it was sampled (nullopt when none was), for exporters that keep
+  // addresses (pprof). `location` < locations().
+  uint64_t address(uint32_t location) const { return locs_[location].addr; }
+  const std::optional<MappedFile>& mapping(uint32_t location) const { return locs_[location].mapping; }
+
  private:
   struct Key {
     uint32_t pid, generation;
