@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# How long `dial9 export --html` takes on a 1M-sample trace, how big the page
+# is, and its peak RSS, against `dial9 report` on the same trace in the same
+# run (the export loads the trace and builds the report too, so the
+# difference is the page itself). Targets: at most 5 s and 20 MB.
+# The traces are synthetic (bench/make_wide_trace.cpp): 1M samples over 60 s
+# on 16 threads, stacks drawn from 50,000 unique ones ("wide": most time bins
+# hold hundreds of distinct stacks, the page's worst case) or from 500
+# ("narrow", closer to a real service).
+# Usage: bench/run_html.sh    (env: DIAL9_BENCH_RUNS=5, DIAL9_BENCH_SAMPLES=1000000)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${DIAL9_BENCH_BUILD:-$(cd "$here/.." && pwd)/build-bench}
+runs=${DIAL9_BENCH_RUNS:-5}
+samples=${DIAL9_BENCH_SAMPLES:-1000000}
+[[ -x /usr/bin/time ]] || { echo "$0: /usr/bin/time is required (apt-get install time)" >&2; exit 1; }
+"$here/build.sh" dial9 bench_make_wide_trace >/dev/null
+
+dial9=$build/cli/dial9
+work=$(mktemp -d -t dial9-bench-html.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+"$build/bench/bench_make_wide_trace" "$work/wide.bin" "$samples" 50000 60
+"$build/bench/bench_make_wide_trace" "$work/narrow.bin" "$samples" 500 60
+
+median() { sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.3f", m}'; }
+declare -A wall rss
+measure() {  # name command...
+  local name=$1 t0 t1
+  shift
+  t0=$(date +%s%N)
+  /usr/bin/time -f '%M' -o "$work/time" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+  t1=$(date +%s%N)
+  read -r r <"$work/time"
+  wall[$name]+="$(awk -v d=$((t1 - t0)) 'BEGIN{print d/1e9}') "
+  rss[$name]+="$r "
+}
+for ((i = 0; i < runs; ++i)); do
+  for t in wide narrow; do
+    measure "report_$t" "$dial9" report "$work/$t.bin"
+    measure "html_$t" "$dial9" export "$work/$t.bin" --html "$work/$t.html"
+  done
+done
+m() { printf '%s\n' ${wall[$1]} | median; }
+r() { printf '%s\n' ${rss[$1]} | median; }
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $runs runs each, interleaved; $samples samples per trace" >&2
+printf '%-30s %10s %12s %12s\n' command "wall s" "peak RSS" "page"
+for t in wide narrow; do
+  printf '%-30s %10.3f %8.1f MiB %12s\n' "dial9 report ($t)" "$(m report_$t)" "$(awk -v k="$(r report_$t)" 'BEGIN{print k/1024}')" "-"
+  printf '%-30s %10.3f %8.1f MiB %8.2f MB\n' "dial9 export --html ($t)" "$(m html_$t)" \
+    "$(awk -v k="$(r html_$t)" 'BEGIN{print k/1024}')" "$(awk -v b="$(stat -c %s "$work/$t.html")" 'BEGIN{print b/1e6}')"
+done
