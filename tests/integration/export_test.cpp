@@ -15,15 +15,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string golden_trace() { return std::string(DIAL9_SOURCE_DIR) + "/tests/data/golden.bin"; }
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Sum of the counts of folded lines, and the lines.
 uint64_t folded_total(const std::string& text, std::vector<std::string>* lines = nullptr) {
   uint64_t total = 0;
@@ -39,39 +30,39 @@ uint64_t folded_total(const std::string& text, std::vector<std::string>* lines =
 
 TEST_CASE("export --folded sums to the report's sample count, with kernel and inline marks") {
   TempDir dir;
-  RunResult r = run({dial9_binary(), "export", golden_trace(), "--folded", dir.file("on.folded")});
+  RunResult r = run({dial9_binary(), "export", golden_trace_path(), "--folded", dir.file("on.folded")});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  RunResult rep = run({dial9_binary(), "report", "--format", "json", golden_trace()});
+  RunResult rep = run({dial9_binary(), "report", "--format", "json", golden_trace_path()});
   REQUIRE(rep.exit_code == 0);
   auto j = nlohmann::json::parse(rep.out);
   std::vector<std::string> lines;
-  CHECK(folded_total(slurp(dir.file("on.folded")), &lines) == j["overview"]["cpu_samples"].get<uint64_t>());
+  CHECK(folded_total(read_text_file(dir.file("on.folded")), &lines) == j["overview"]["cpu_samples"].get<uint64_t>());
   CHECK(std::find(lines.begin(), lines.end(),
                   "main;golden::server::serve;golden::http::parse_request;golden::http::decode_header_[i] 250") !=
         lines.end());
 
   // Off-CPU stacks, kernel frames marked; --no-inline folds decode_header.
-  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--off-cpu", "--folded", dir.file("off.folded")}).exit_code == 0);
-  std::string off = slurp(dir.file("off.folded"));
+  REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--off-cpu", "--folded", dir.file("off.folded")}).exit_code == 0);
+  std::string off = read_text_file(dir.file("off.folded"));
   CHECK(folded_total(off) == j["overview"]["offcpu_samples"].get<uint64_t>());
   CHECK(off.find("pthread_mutex_lock;__lll_lock_wait;futex_wait_[k];__schedule_[k] 50") != std::string::npos);
-  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--no-inline", "--folded", dir.file("ni.folded")}).exit_code == 0);
-  CHECK(slurp(dir.file("ni.folded")).find("decode_header") == std::string::npos);
+  REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--no-inline", "--folded", dir.file("ni.folded")}).exit_code == 0);
+  CHECK(read_text_file(dir.file("ni.folded")).find("decode_header") == std::string::npos);
 
   // The report's filters apply.
-  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--thread", "worker-1", "--folded", dir.file("w1.folded")})
+  REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--thread", "worker-1", "--folded", dir.file("w1.folded")})
               .exit_code == 0);
-  CHECK(folded_total(slurp(dir.file("w1.folded"))) == 500);
+  CHECK(folded_total(read_text_file(dir.file("w1.folded"))) == 500);
 }
 
 TEST_CASE("export: no output, an unwritable output and a bad trace fail clearly, leaving no partial file") {
   TempDir dir;
-  RunResult none = run({dial9_binary(), "export", golden_trace()});
+  RunResult none = run({dial9_binary(), "export", golden_trace_path()});
   CHECK(none.exit_code == 2);
   CHECK(none.err.find("nothing to export") != std::string::npos);
 
-  RunResult missing_dir = run({dial9_binary(), "export", golden_trace(), "--folded", dir.file("no/such/dir/x")});
+  RunResult missing_dir = run({dial9_binary(), "export", golden_trace_path(), "--folded", dir.file("no/such/dir/x")});
   CHECK(missing_dir.exit_code == 1);
   CHECK(missing_dir.err.find("--folded") != std::string::npos);
   CHECK(missing_dir.err.find("does not exist") != std::string::npos);
@@ -89,12 +80,12 @@ TEST_CASE("export: no output, an unwritable output and a bad trace fail clearly,
 
 TEST_CASE("export writes through devices and symlinks instead of replacing them") {
   TempDir dir;
-  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--folded", "/dev/null"}).exit_code == 0);
+  REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--folded", "/dev/null"}).exit_code == 0);
   CHECK(fs::is_character_file("/dev/null"));
   std::string target = dir.file("target.folded");
   { std::ofstream(target) << "old"; }
   fs::create_symlink(target, dir.file("link.folded"));
-  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--folded", dir.file("link.folded")}).exit_code == 0);
+  REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--folded", dir.file("link.folded")}).exit_code == 0);
   CHECK(fs::is_symlink(dir.file("link.folded")));
-  CHECK(slurp(target).find("golden::cache::hash_key") != std::string::npos);
+  CHECK(read_text_file(target).find("golden::cache::hash_key") != std::string::npos);
 }

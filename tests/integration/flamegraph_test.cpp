@@ -21,15 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string golden_trace() { return std::string(DIAL9_SOURCE_DIR) + "/tests/data/golden.bin"; }
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The drawn frames of an SVG flamegraph, read by python3's xml.etree (which
 // fails on any document that is not well-formed XML): name, samples, depth,
 // start, fill, and the subtitle.
@@ -79,11 +70,11 @@ bool grey(const std::string& fill) {
 
 TEST_CASE("export --flamegraph: well-formed SVG, the hot function the widest leaf, totals as the report's") {
   TempDir dir;
-  RunResult r = run({dial9_binary(), "export", golden_trace(), "--folded", dir.file("x.folded"), "--flamegraph",
+  RunResult r = run({dial9_binary(), "export", golden_trace_path(), "--folded", dir.file("x.folded"), "--flamegraph",
                      dir.file("x.svg")});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  RunResult rep = run({dial9_binary(), "report", "--format", "json", golden_trace()});
+  RunResult rep = run({dial9_binary(), "report", "--format", "json", golden_trace_path()});
   REQUIRE(rep.exit_code == 0);
   auto report = nlohmann::json::parse(rep.out);
 
@@ -105,19 +96,19 @@ TEST_CASE("export --flamegraph: well-formed SVG, the hot function the widest lea
   bool decode = false;
   for (const auto& f : frames) decode |= f["name"] == "golden::http::decode_header";
   CHECK(decode);
-  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--no-inline", "--flamegraph", dir.file("ni.svg")})
+  REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--no-inline", "--flamegraph", dir.file("ni.svg")})
               .exit_code == 0);
-  CHECK(slurp(dir.file("ni.svg")).find("decode_header") == std::string::npos);
+  CHECK(read_text_file(dir.file("ni.svg")).find("decode_header") == std::string::npos);
 
   // The selection applies: worker-1 alone.
-  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--thread", "worker-1", "--flamegraph", dir.file("w1.svg")})
+  REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--thread", "worker-1", "--flamegraph", dir.file("w1.svg")})
               .exit_code == 0);
   CHECK(read_svg(dir.file("w1.svg"))["frames"][0]["samples"] == 500);
 }
 
 TEST_CASE("export --flamegraph --inverted, --off-cpu and --title") {
   TempDir dir;
-  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--flamegraph", dir.file("inv.svg"), "--inverted"})
+  REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--flamegraph", dir.file("inv.svg"), "--inverted"})
               .exit_code == 0);
   auto inv = read_svg(dir.file("inv.svg"));
   // The first row under the root is the leaf functions; the widest is the hot one.
@@ -128,9 +119,9 @@ TEST_CASE("export --flamegraph --inverted, --off-cpu and --title") {
   CHECK(top["name"] == "golden::cache::hash_key");
   CHECK(inv["subtitle"].get<std::string>().find("icicle") != std::string::npos);
 
-  RunResult rep = run({dial9_binary(), "report", "--format", "json", golden_trace()});
+  RunResult rep = run({dial9_binary(), "report", "--format", "json", golden_trace_path()});
   auto report = nlohmann::json::parse(rep.out);
-  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--off-cpu", "--flamegraph", dir.file("off.svg"), "--title",
+  REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--off-cpu", "--flamegraph", dir.file("off.svg"), "--title",
                "locks & <waits>"})
               .exit_code == 0);
   auto off = read_svg(dir.file("off.svg"));
@@ -141,8 +132,8 @@ TEST_CASE("export --flamegraph --inverted, --off-cpu and --title") {
 
 TEST_CASE("export --flamegraph --diff: against itself all grey, the base read with the same selection") {
   TempDir dir;
-  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--flamegraph", dir.file("self.svg"), "--diff",
-               golden_trace()})
+  REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--flamegraph", dir.file("self.svg"), "--diff",
+               golden_trace_path()})
               .exit_code == 0);
   auto self = read_svg(dir.file("self.svg"));
   REQUIRE(self["frames"].size() >= 5);
@@ -153,7 +144,7 @@ TEST_CASE("export --flamegraph --diff: against itself all grey, the base read wi
 
   // --thread applies to the base too: were the base the whole trace,
   // worker-0's functions would have larger shares than in it (red).
-  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--flamegraph", dir.file("d.svg"), "--diff", golden_trace(),
+  REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--flamegraph", dir.file("d.svg"), "--diff", golden_trace_path(),
                "--thread", "worker-0"})
               .exit_code == 0);
   size_t coloured = 0;
@@ -163,7 +154,7 @@ TEST_CASE("export --flamegraph --diff: against itself all grey, the base read wi
   // Against another program's trace, golden's own functions are new there:
   // red, and nothing can have shrunk (blue) since every frame is this trace's.
   std::string other = std::string(DIAL9_SOURCE_DIR) + "/tests/data/demo.bin.zst";
-  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--flamegraph", dir.file("o.svg"), "--diff", other})
+  REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--flamegraph", dir.file("o.svg"), "--diff", other})
               .exit_code == 0);
   for (const auto& f : read_svg(dir.file("o.svg"))["frames"]) {
     int r = 0, g = 0, b = 0;
@@ -174,10 +165,10 @@ TEST_CASE("export --flamegraph --diff: against itself all grey, the base read wi
   }
 
   // --diff needs --flamegraph; a base that cannot be read fails, writing nothing.
-  RunResult alone = run({dial9_binary(), "export", golden_trace(), "--folded", dir.file("a.folded"), "--diff",
-                         golden_trace()});
+  RunResult alone = run({dial9_binary(), "export", golden_trace_path(), "--folded", dir.file("a.folded"), "--diff",
+                         golden_trace_path()});
   CHECK(alone.exit_code == 2);
-  RunResult missing = run({dial9_binary(), "export", golden_trace(), "--flamegraph", dir.file("m.svg"), "--diff",
+  RunResult missing = run({dial9_binary(), "export", golden_trace_path(), "--flamegraph", dir.file("m.svg"), "--diff",
                            dir.file("no-such-dir")});
   CHECK(missing.exit_code == 1);
   CHECK(missing.err.find("--diff") != std::string::npos);
@@ -259,7 +250,7 @@ TEST_CASE("export --flamegraph in a browser: zoom, reset, search with the matche
   std::string skip = browser_skip_reason(chromium);
   if (!skip.empty()) DIAL9_SKIP(skip);
   TempDir dir;
-  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--flamegraph", dir.file("g.svg")}).exit_code == 0);
+  REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--flamegraph", dir.file("g.svg")}).exit_code == 0);
   auto res = drive(chromium, dir.file("g.svg"), shot_path("flamegraph-golden.png"),
                    {"--click", "golden::cache::hash_key", "--search", "hash_key", "--search",
                     "golden::(codec|cache)", "--search", "(", "--search", "no such function"});

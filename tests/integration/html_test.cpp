@@ -24,15 +24,6 @@ using Json = nlohmann::json;
 
 namespace {
 
-std::string golden_trace() { return std::string(DIAL9_SOURCE_DIR) + "/tests/data/golden.bin"; }
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 size_t count(const std::string& hay, const std::string& needle) {
   size_t n = 0;
   for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
@@ -197,11 +188,11 @@ std::vector<uint8_t> hostile_trace() {
 
 TEST_CASE("export --html embeds the report and samples that add up to it") {
   TempDir dir;
-  RunResult r = run({dial9_binary(), "export", golden_trace(), "--html", dir.file("g.html")});
+  RunResult r = run({dial9_binary(), "export", golden_trace_path(), "--html", dir.file("g.html")});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  const std::string html = slurp(dir.file("g.html"));
-  RunResult rep = run({dial9_binary(), "report", "--format", "json", golden_trace()});
+  const std::string html = read_text_file(dir.file("g.html"));
+  RunResult rep = run({dial9_binary(), "report", "--format", "json", golden_trace_path()});
   REQUIRE(rep.exit_code == 0);
   const Json report = Json::parse(rep.out);
   CHECK(embedded(html, "dial9-report") == report);
@@ -239,12 +230,12 @@ TEST_CASE("export --html works in a headless Chromium: lanes, flamegraph zoom an
   Browser b = find_browser();
   if (!b.skip.empty()) DIAL9_SKIP(b.skip);
   TempDir dir;
-  RunResult r = run({dial9_binary(), "export", golden_trace(), "--html", dir.file("g.html")});
+  RunResult r = run({dial9_binary(), "export", golden_trace_path(), "--html", dir.file("g.html")});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   const std::string shot = screenshot_path("html-export.png");
   Json res = check_page(b, dir.file("g.html"), shot, {"--search", "hash", "--full-page"});
-  const Json report = embedded(slurp(dir.file("g.html")), "dial9-report");
+  const Json report = embedded(read_text_file(dir.file("g.html")), "dial9-report");
   INFO(res.dump(1).substr(0, 6000));
   expect_clean_load(res);
 
@@ -311,7 +302,7 @@ TEST_CASE("export --html shows hostile names as text and never runs them") {
   RunResult r = run({dial9_binary(), "export", dir.file("evil.bin"), "--html", dir.file("evil.html")});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  const std::string html = slurp(dir.file("evil.html"));
+  const std::string html = read_text_file(dir.file("evil.html"));
   // No string can close a script: the three closing tags are the page's own,
   // and the data has no raw line separators.
   CHECK(count(html, "</script") == 3);

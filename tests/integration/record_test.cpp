@@ -23,25 +23,17 @@
 #include "format/events.h"
 #include "format/trace_file.h"
 #include "report/symbols/elf_module.h"
+#include "tests/support/report_json.h"
 #include "tests/support/test_support.h"
 
 #include <nlohmann/json.hpp>
 
 using namespace dial9;
 using namespace dial9::format;
+using dial9::test::report_json;
 namespace fs = std::filesystem;
 
 namespace {
-
-// `dial9 report --format json ARGS...`, parsed.
-nlohmann::json report_json(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {test::dial9_binary(), "report", "--format", "json"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = test::run(argv);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  return nlohmann::json::parse(r.out);
-}
 
 // Skips the calling test when this machine cannot open perf events.
 std::string perf_unavailable() {

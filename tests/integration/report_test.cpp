@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/report_json.h"
 #include "tests/support/test_support.h"
 
 using namespace dial9::test;
@@ -17,15 +18,6 @@ using nlohmann::json;
 namespace {
 
 std::string golden_dir() { return std::string(DIAL9_SOURCE_DIR) + "/tests/golden"; }
-std::string golden_trace() { return std::string(DIAL9_SOURCE_DIR) + "/tests/data/golden.bin"; }
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Compares `actual` with the committed file; DIAL9_UPDATE_GOLDEN=1 rewrites
 // the file instead (then review the diff and commit it).
 void check_golden(const std::string& name, const std::string& actual) {
@@ -37,35 +29,26 @@ void check_golden(const std::string& name, const std::string& actual) {
   }
   INFO("golden file " << path << " (regenerate with ./dev golden and review the diff)");
   REQUIRE(std::filesystem::exists(path));
-  CHECK(actual == read_text(path));
-}
-
-json report_json(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {dial9_binary(), "report", "--format", "json"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  RunResult r = run(argv);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out);
+  CHECK(actual == read_text_file(path));
 }
 
 }  // namespace
 
 TEST_CASE("report of the golden trace matches the committed text, Markdown and JSON") {
   for (const char* format : {"text", "markdown", "json"}) {
-    RunResult r = run({dial9_binary(), "report", "--format", format, golden_trace()});
+    RunResult r = run({dial9_binary(), "report", "--format", format, golden_trace_path()});
     INFO(format << ": " << r.err);
     REQUIRE(r.exit_code == 0);
     check_golden(std::string("report.") + (std::string(format) == "text" ? "txt" : std::string(format) == "json" ? "json" : "md"),
                  r.out);
   }
-  RunResult no_inline = run({dial9_binary(), "report", "--no-inline", golden_trace()});
+  RunResult no_inline = run({dial9_binary(), "report", "--no-inline", golden_trace_path()});
   REQUIRE(no_inline.exit_code == 0);
   check_golden("report-no-inline.txt", no_inline.out);
 }
 
 TEST_CASE("report of the golden trace: the facts behind the golden files") {
-  json j = report_json({golden_trace()});
+  json j = report_json({golden_trace_path()});
   CHECK(j["dial9_report_version"] == 1);
   CHECK(j["overview"]["command"] == "golden-svc --port 8080");
   CHECK(j["overview"]["lost_samples"] == 3);
@@ -79,7 +62,7 @@ TEST_CASE("report of the golden trace: the facts behind the golden files") {
   for (const auto& h : j["hot_functions"]) inlined = inlined || h["function"] == "golden::http::decode_header";
   CHECK(inlined);
   // ...and folds into parse_request without inlines.
-  json folded = report_json({"--no-inline", golden_trace()});
+  json folded = report_json({"--no-inline", golden_trace_path()});
   for (const auto& h : folded["hot_functions"]) CHECK(h["function"] != "golden::http::decode_header");
   // The 60 ms poll is the longest, with the read() it blocked in.
   REQUIRE(j["runtime"].is_object());
@@ -102,12 +85,12 @@ TEST_CASE("report of the golden trace: the facts behind the golden files") {
 }
 
 TEST_CASE("report selects threads, processes and time windows") {
-  json one = report_json({"--thread", "worker-1", golden_trace()});
+  json one = report_json({"--thread", "worker-1", golden_trace_path()});
   REQUIRE(one["threads"].size() == 1);
   CHECK(one["threads"][0]["name"] == "worker-1");
-  json window = report_json({"--from", "0.5s", "--to", "+0.6s", golden_trace()});
+  json window = report_json({"--from", "0.5s", "--to", "+0.6s", golden_trace_path()});
   CHECK(window["overview"]["duration_ns"] == 100'000'000);
-  json last = report_json({"--from", "-100ms", golden_trace()});
+  json last = report_json({"--from", "-100ms", golden_trace_path()});
   CHECK(last["overview"]["duration_ns"] == 100'000'000);
 }
 
@@ -125,22 +108,22 @@ TEST_CASE("report: bad input gets one clear line and a meaningful exit code") {
   CHECK(junk.exit_code == 1);
   CHECK(junk.err.find("not a dial9 trace") != std::string::npos);
 
-  RunResult thread = run({dial9_binary(), "report", "--thread", "nope", golden_trace()});
+  RunResult thread = run({dial9_binary(), "report", "--thread", "nope", golden_trace_path()});
   CHECK(thread.exit_code == 2);
   CHECK(thread.err.find("--thread 'nope'") != std::string::npos);
   CHECK(thread.err.find("worker-0") != std::string::npos);  // names the ones that exist
 
-  RunResult window = run({dial9_binary(), "report", "--from", "yesterday", golden_trace()});
+  RunResult window = run({dial9_binary(), "report", "--from", "yesterday", golden_trace_path()});
   CHECK(window.exit_code == 2);
   CHECK(window.err.find("--from") != std::string::npos);
 
-  RunResult flag = run({dial9_binary(), "report", "--bogus", golden_trace()});
+  RunResult flag = run({dial9_binary(), "report", "--bogus", golden_trace_path()});
   CHECK(flag.exit_code == 2);
 }
 
 TEST_CASE("report skips a corrupt segment among good ones, names it and counts it") {
   TempDir dir;
-  auto good = read_file_bytes(golden_trace());
+  auto good = read_file_bytes(golden_trace_path());
   dir.write("run.0.bin", good);
   std::vector<uint8_t> bad = {'g', 'a', 'r', 'b', 'a', 'g', 'e', '!'};
   dir.write("run.1.bin", bad);

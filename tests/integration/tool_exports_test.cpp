@@ -26,8 +26,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string golden_trace() { return std::string(DIAL9_SOURCE_DIR) + "/tests/data/golden.bin"; }
-
 // The golden trace samples at 999 Hz: each sample stands for round(1e9/999) ns.
 constexpr int64_t kGoldenPeriodNs = 1001001;
 
@@ -40,14 +38,14 @@ Json read_json(const std::string& path) {
 
 // The report's own figures, to compare the exports against.
 Json golden_overview() {
-  RunResult rep = run({dial9_binary(), "report", "--format", "json", golden_trace()});
+  RunResult rep = run({dial9_binary(), "report", "--format", "json", golden_trace_path()});
   REQUIRE(rep.exit_code == 0);
   return Json::parse(rep.out)["overview"];
 }
 
 // Thread names as the trace's ThreadNameEvents give them, by tid.
 std::map<uint64_t, std::string> golden_thread_names() {
-  RunResult d = run({dial9_binary(), "dump", "--format", "jsonl", "--event", "ThreadName", golden_trace()});
+  RunResult d = run({dial9_binary(), "dump", "--format", "jsonl", "--event", "ThreadName", golden_trace_path()});
   REQUIRE(d.exit_code == 0);
   std::map<uint64_t, std::string> names;
   std::istringstream in(d.out);
@@ -127,7 +125,7 @@ bool contains(const Json& array, const Json& value) {
 TEST_CASE("export --pprof decodes independently: report totals, functions, inlined calls as lines") {
   if (auto why = pprof_decoder_missing(); !why.empty()) DIAL9_SKIP(why);
   TempDir dir;
-  RunResult r = run({dial9_binary(), "export", golden_trace(), "--pprof", dir.file("cpu.pb.gz")});
+  RunResult r = run({dial9_binary(), "export", golden_trace_path(), "--pprof", dir.file("cpu.pb.gz")});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   Json overview = golden_overview();
@@ -156,7 +154,7 @@ TEST_CASE("export --pprof decodes independently: report totals, functions, inlin
   CHECK(p["duration_nanos"] == overview["duration_ns"]);
 
   // Off-CPU: one value, switch-outs, kernel frames included.
-  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--off-cpu", "--pprof", dir.file("off.pb.gz")}).exit_code == 0);
+  REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--off-cpu", "--pprof", dir.file("off.pb.gz")}).exit_code == 0);
   Json off = decode_pprof(dir.file("off.pb.gz"));
   CHECK(off["sample_types"] == Json::parse(R"([["switches","count"]])"));
   CHECK(off["totals"]["switches/count"] == overview["offcpu_samples"]);
@@ -165,7 +163,7 @@ TEST_CASE("export --pprof decodes independently: report totals, functions, inlin
 
   // --no-inline: no location has more than one line, decode_header is gone;
   // the selection applies.
-  REQUIRE(run({dial9_binary(), "export", golden_trace(), "--no-inline", "--thread", "worker-1", "--pprof",
+  REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--no-inline", "--thread", "worker-1", "--pprof",
                dir.file("ni.pb.gz")})
               .exit_code == 0);
   Json ni = decode_pprof(dir.file("ni.pb.gz"));
@@ -203,7 +201,7 @@ TEST_CASE("export --pprof of a real recording has the mapped files, their ranges
 
 TEST_CASE("export --chrome follows the Trace Event Format: threads named, slices on their workers") {
   TempDir dir;
-  RunResult r = run({dial9_binary(), "export", golden_trace(), "--chrome", dir.file("trace.json")});
+  RunResult r = run({dial9_binary(), "export", golden_trace_path(), "--chrome", dir.file("trace.json")});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   Json overview = golden_overview();
@@ -281,7 +279,7 @@ TEST_CASE("export --chrome follows the Trace Event Format: threads named, slices
 
 TEST_CASE("export --speedscope has the file format's required fields, one sampled profile per thread") {
   TempDir dir;
-  RunResult r = run({dial9_binary(), "export", golden_trace(), "--speedscope", dir.file("prof.json")});
+  RunResult r = run({dial9_binary(), "export", golden_trace_path(), "--speedscope", dir.file("prof.json")});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   Json overview = golden_overview();

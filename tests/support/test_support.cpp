@@ -239,4 +239,11 @@ std::vector<SymbolizedSample> symbolized_samples(const std::string& dir) {
   return out;
 }
 
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string golden_trace_path() { return std::string(DIAL9_SOURCE_DIR) + "/tests/data/golden.bin"; }
+
 }  // namespace dial9::test

@@ -32,6 +32,10 @@ std::optional<std::string> tokio_fixture_path();
 const std::map<std::string, uint64_t>& tokio_fixture_counts();
 inline constexpr uint64_t kTokioFixtureSpans = 28503;  // enters, and as many exits
 std::vector<uint8_t> read_file_bytes(const std::string& path);
+// A whole file as a string ("" when it cannot be read).
+std::string read_text_file(const std::string& path);
+// tests/data/golden.bin: the small committed trace of the report golden test.
+std::string golden_trace_path();
 std::vector<uint8_t> gunzip(std::span<const uint8_t> gz);
 std::vector<uint8_t> gzip(std::span<const uint8_t> raw);
 std::vector<uint8_t> zstd_compress(std::span<const uint8_t> raw, int level = 3);

@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "report/export/flamegraph.h"
+#include "tests/support/model_builder.h"
 
 using namespace dial9::report;
+using dial9::test::ModelBuilder;
 
 namespace {
 
@@ -291,64 +293,6 @@ Rgb rgb_of(const std::string& fill) {
   REQUIRE(std::sscanf(fill.c_str(), "rgb(%d,%d,%d)", &c.r, &c.g, &c.b) == 3);
   return c;
 }
-
-// A model whose locations are named directly, as in report_analysis_test:
-// "inner<outer" is an inlined call; "name@module" sets the module.
-struct ModelBuilder {
-  TraceModel m;
-  std::map<std::string, uint32_t> loc_of;
-
-  uint32_t location(const std::string& spec) {
-    auto it = loc_of.find(spec);
-    if (it != loc_of.end()) return it->second;
-    auto id = static_cast<uint32_t>(m.location_frames.size());
-    std::vector<std::string> parts;
-    size_t pos = 0;
-    while (true) {
-      size_t lt = spec.find('<', pos);
-      parts.push_back(spec.substr(pos, lt == std::string::npos ? std::string::npos : lt - pos));
-      if (lt == std::string::npos) break;
-      pos = lt + 1;
-    }
-    m.location_frames.emplace_back(static_cast<uint32_t>(m.frames.size()), static_cast<uint32_t>(parts.size()));
-    for (size_t i = 0; i < parts.size(); ++i) {
-      std::string fn = parts[i], module = "app";
-      if (size_t at = fn.rfind('@'); at != std::string::npos && at > 0) {
-        module = fn.substr(at + 1);
-        fn = fn.substr(0, at);
-      }
-      m.frames.push_back({m.strings.intern(fn), m.strings.intern(module), m.strings.intern("app.cpp"),
-                          static_cast<uint32_t>(10 + i), i + 1 < parts.size()});
-    }
-    loc_of[spec] = id;
-    return id;
-  }
-  // A stack from frames given directly (for names that contain '<' or '@').
-  StackId raw_stack(const std::vector<std::string>& leaf_first) {
-    std::vector<uint32_t> ids;
-    for (const auto& fn : leaf_first) {
-      ids.push_back(static_cast<uint32_t>(m.location_frames.size()));
-      m.location_frames.emplace_back(static_cast<uint32_t>(m.frames.size()), 1);
-      m.frames.push_back({m.strings.intern(fn), m.strings.intern("app"), m.strings.intern(""), 0, false});
-    }
-    return m.stacks.intern(ids.data(), ids.size());
-  }
-  StackId stack(std::initializer_list<std::string> leaf_first) {
-    std::vector<uint32_t> ids;
-    for (const auto& s : leaf_first) ids.push_back(location(s));
-    return m.stacks.intern(ids.data(), ids.size());
-  }
-  void samples(StackId s, int n, uint8_t source = 0) {
-    for (int i = 0; i < n; ++i) {
-      Sample x;
-      x.ts = m.samples.size();
-      x.tid = 1;
-      x.stack = s;
-      x.source = source;
-      m.samples.push_back(x);
-    }
-  }
-};
 
 std::string escaped(std::string_view s, size_t max = SIZE_MAX) {
   std::string out;

@@ -4,67 +4,14 @@
 
 #include "report/analysis/analyses.h"
 #include "report/analysis/stats.h"
+#include "tests/support/model_builder.h"
 
 using namespace dial9::report;
+using dial9::test::ModelBuilder;
 
 namespace {
 
 constexpr uint64_t kMs = 1'000'000;
-
-// A model whose locations are named directly: location i is `names[i]`.
-struct ModelBuilder {
-  TraceModel m;
-  std::map<std::string, uint32_t> loc_of;
-
-  // An inlined frame is written "inner<outer": the location holds both.
-  uint32_t location(const std::string& spec) {
-    auto it = loc_of.find(spec);
-    if (it != loc_of.end()) return it->second;
-    auto id = static_cast<uint32_t>(m.location_frames.size());
-    std::vector<std::string> parts;
-    size_t pos = 0;
-    while (true) {
-      size_t lt = spec.find('<', pos);
-      parts.push_back(spec.substr(pos, lt == std::string::npos ? std::string::npos : lt - pos));
-      if (lt == std::string::npos) break;
-      pos = lt + 1;
-    }
-    m.location_frames.emplace_back(static_cast<uint32_t>(m.frames.size()), static_cast<uint32_t>(parts.size()));
-    for (size_t i = 0; i < parts.size(); ++i) {
-      m.frames.push_back({m.strings.intern(parts[i]), m.strings.intern("app"), m.strings.intern("app.cpp"),
-                          static_cast<uint32_t>(10 + i), i + 1 < parts.size()});
-    }
-    loc_of[spec] = id;
-    return id;
-  }
-  StackId stack(std::initializer_list<std::string> leaf_first) {
-    std::vector<uint32_t> ids;
-    for (const auto& s : leaf_first) ids.push_back(location(s));
-    return m.stacks.intern(ids.data(), ids.size());
-  }
-  void sample(uint64_t ts, uint32_t tid, StackId s, uint8_t source = 0, uint8_t worker = 255) {
-    Sample x;
-    x.ts = ts;
-    x.tid = tid;
-    x.stack = s;
-    x.source = source;
-    x.worker = worker;
-    m.samples.push_back(x);
-    m.end_ns = std::max(m.end_ns, ts);
-  }
-  void poll(uint32_t worker, uint64_t task, uint64_t start, uint64_t end, const char* loc = "main.rs:1") {
-    Poll p;
-    p.worker = worker;
-    p.task_id = task;
-    p.start_ns = start;
-    p.end_ns = end;
-    p.ended = true;
-    p.spawn_loc = m.strings.intern(loc);
-    m.polls.push_back(p);
-    m.end_ns = std::max(m.end_ns, end);
-  }
-  void wake(uint64_t ts, uint64_t task) { m.wakes.push_back({ts, 0, task, 0}); }
-};
 
 }  // namespace
 
