@@ -13,4 +13,10 @@ std::string render_text(const Report& r);
 std::string render_markdown(const Report& r);
 std::string render_json(const Report& r);
 
+// A cell shortened to `width` bytes (0 = no limit) for an aligned column: a
+// C++ function first loses its parameter list ("ns::f(...)"), then the
+// start is cut ("...tail"), since the end of a path or qualified name says
+// the most.
+std::string fit_text(const std::string& s, size_t width);
+
 }  // namespace dial9::report

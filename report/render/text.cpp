@@ -7,12 +7,30 @@
 namespace dial9::report {
 namespace {
 
-// Keeps the tail of a long cell: the end of a path or a qualified name says
-// the most.
-std::string fit(const std::string& s, size_t width) {
-  if (width == 0 || s.size() <= width) return s;
-  return "..." + s.substr(s.size() - (width - 3));
+// A C++ function name too long for its column loses its parameter list
+// first ("ns::f(...)"): the name says more than the argument types.
+std::string without_parameters(const std::string& s) {
+  if (s.empty()) return s;
+  size_t end = s.rfind(')');
+  if (end == std::string::npos || s.find_first_not_of(" const&volatile", end + 1) != std::string::npos) return s;
+  int depth = 0;
+  for (size_t i = end + 1; i-- > 0;) {
+    if (s[i] == ')') ++depth;
+    if (s[i] == '(' && --depth == 0) return i == 0 ? s : s.substr(0, i) + "(...)";
+  }
+  return s;
 }
+
+}  // namespace
+
+std::string fit_text(const std::string& s, size_t width) {
+  if (width == 0 || s.size() <= width) return s;
+  std::string shorter = without_parameters(s);
+  if (shorter.size() <= width) return shorter;
+  return "..." + shorter.substr(shorter.size() - (width - 3));
+}
+
+namespace {
 
 void write_table(const Table& t, std::string& out) {
   size_t cols = t.headers.size();
@@ -20,7 +38,7 @@ void write_table(const Table& t, std::string& out) {
   cells.push_back(t.headers);
   for (const auto& r : t.rows) {
     std::vector<std::string> row;
-    for (size_t c = 0; c < cols; ++c) row.push_back(fit(c < r.size() ? r[c] : "", t.max_width[c]));
+    for (size_t c = 0; c < cols; ++c) row.push_back(fit_text(c < r.size() ? r[c] : "", t.max_width[c]));
     cells.push_back(std::move(row));
   }
   std::vector<size_t> width(cols, 0);
@@ -63,7 +81,7 @@ std::string render_text(const Report& r) {
         out += "  " + b.text + "\n";
         break;
       case Block::Kind::kStack:
-        for (const auto& l : b.lines) out += "      " + fit(l, 100) + "\n";
+        for (const auto& l : b.lines) out += "      " + fit_text(l, 100) + "\n";
         break;
     }
   }

@@ -4,6 +4,7 @@
 
 #include "report/analysis/analyses.h"
 #include "report/analysis/stats.h"
+#include "report/render/render.h"
 #include "tests/support/model_builder.h"
 
 using namespace dial9::report;
@@ -188,4 +189,13 @@ TEST_CASE("restrict keeps the selected window and threads") {
   CHECK(b.m.samples[0].tid == 1);
   CHECK(b.m.start_ns == 2 * kMs);
   CHECK(b.m.end_ns == 8 * kMs);
+}
+
+TEST_CASE("text columns shorten C++ names by their parameters first, then keep the tail") {
+  CHECK(fit_text("short", 10) == "short");
+  CHECK(fit_text("ns::checksum_block(std::vector<unsigned char> const&)", 30) == "ns::checksum_block(...)");
+  CHECK(fit_text("ns::f(int) const", 12) == "ns::f(...)");
+  CHECK(fit_text("Foo<Bar(int)>::run(std::function<void (int)>)", 40) == "Foo<Bar(int)>::run(...)");
+  CHECK(fit_text("/very/long/path/to/source/file.cpp:42", 16) == "...e/file.cpp:42");
+  CHECK(fit_text("anything", 0) == "anything");
 }
