@@ -21,7 +21,8 @@ spin=("$build/bench/bench_spin" work:12000)
 work=$(mktemp -d -t dial9-bench-callgraph.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-median() { sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.3f", m}'; }
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$here/lib.sh"  # median
 declare -A wall cpu perkib usper
 variants=(bare fp auto dwarf perf_fp perf_dwarf)
 run_variant() {  # prints "wall_s recorder_cpu_s bytes samples unwind_us"

@@ -32,6 +32,9 @@ if [[ ! -s $zst || $fixture -nt $zst ]]; then
   gzip -dc "$fixture" | zstd -q -3 -c >"$zst"
 fi
 
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$here/lib.sh"  # median
+
 # Median wall time in milliseconds of $runs runs of a command (after one
 # warm-up), pinned to the benchmark's CPU.
 median_ms() {
@@ -43,7 +46,8 @@ median_ms() {
     t1=$(date +%s%N)
     times+=("$(((t1 - t0) / 1000))")
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.3f", m / 1000}'
+  # The median in microseconds is exact at one decimal (a whole number or a half).
+  printf '%s\n' "${times[@]}" | median %.1f | awk '{printf "%.3f", $1 / 1000}'
 }
 
 echo "timing baselines: gzip -dc, zstd -dc ($runs runs each, CPU $cpu)" >&2

@@ -13,7 +13,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${DIAL9_BENCH_BUILD:-$(cd "$here/.." && pwd)/build-bench}
 runs=${DIAL9_BENCH_RUNS:-5}
 samples=${DIAL9_BENCH_SAMPLES:-1000000}
-[[ -x /usr/bin/time ]] || { echo "$0: /usr/bin/time is required (apt-get install time)" >&2; exit 1; }
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$here/lib.sh"
+require_time
 "$here/build.sh" dial9 bench_make_wide_trace >/dev/null
 
 dial9=$build/cli/dial9
@@ -22,30 +24,16 @@ trap 'rm -rf "$work"' EXIT
 "$build/bench/bench_make_wide_trace" "$work/wide.bin" "$samples" 50000 60
 "$build/bench/bench_make_wide_trace" "$work/narrow.bin" "$samples" 500 60
 
-median() { sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.3f", m}'; }
-declare -A wall rss
-measure() {  # name command...
-  local name=$1 t0 t1
-  shift
-  t0=$(date +%s%N)
-  /usr/bin/time -f '%M' -o "$work/time" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
-  t1=$(date +%s%N)
-  read -r r <"$work/time"
-  wall[$name]+="$(awk -v d=$((t1 - t0)) 'BEGIN{print d/1e9}') "
-  rss[$name]+="$r "
-}
 for ((i = 0; i < runs; ++i)); do
   for t in wide narrow; do
     measure "report_$t" "$dial9" report "$work/$t.bin"
     measure "html_$t" "$dial9" export "$work/$t.bin" --html "$work/$t.html"
   done
 done
-m() { printf '%s\n' ${wall[$1]} | median; }
-r() { printf '%s\n' ${rss[$1]} | median; }
-echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $runs runs each, interleaved; $samples samples per trace" >&2
+echo "$(machine); $runs runs each, interleaved; $samples samples per trace" >&2
 printf '%-30s %10s %12s %12s\n' command "wall s" "peak RSS" "page"
 for t in wide narrow; do
-  printf '%-30s %10.3f %8.1f MiB %12s\n' "dial9 report ($t)" "$(m report_$t)" "$(awk -v k="$(r report_$t)" 'BEGIN{print k/1024}')" "-"
-  printf '%-30s %10.3f %8.1f MiB %8.2f MB\n' "dial9 export --html ($t)" "$(m html_$t)" \
-    "$(awk -v k="$(r html_$t)" 'BEGIN{print k/1024}')" "$(awk -v b="$(stat -c %s "$work/$t.html")" 'BEGIN{print b/1e6}')"
+  printf '%-30s %10.3f %8.1f MiB %12s\n' "dial9 report ($t)" "$(median_wall "report_$t")" "$(median_rss_mib "report_$t")" "-"
+  printf '%-30s %10.3f %8.1f MiB %8.2f MB\n' "dial9 export --html ($t)" "$(median_wall "html_$t")" \
+    "$(median_rss_mib "html_$t")" "$(awk -v b="$(stat -c %s "$work/$t.html")" 'BEGIN{print b/1e6}')"
 done

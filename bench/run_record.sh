@@ -21,7 +21,8 @@ trap 'rm -rf "$work"' EXIT
 
 now_ns() { date +%s%N; }
 # run_variants NAME... : each variant is a function v_NAME; prints medians (ms).
-median() { sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.2f", m}'; }
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$here/lib.sh"  # median
 measure() {  # measure RUNS name... -> "name=median_ms" lines
   local n=$1; shift
   declare -A times
@@ -35,7 +36,7 @@ measure() {  # measure RUNS name... -> "name=median_ms" lines
     done
   done
   for v in "$@"; do
-    echo "$v=$(printf '%s\n' ${times[$v]} | awk '{print $1/1000}' | median)"
+    echo "$v=$(printf '%s\n' ${times[$v]} | awk '{print $1/1000}' | median %.2f)"
   done
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }

@@ -20,6 +20,7 @@
 'use strict';
 
 const path = require('path');
+const browser = require('./browser');
 
 function parseArgs(argv) {
   const a = { search: [], click: null, chromium: '/usr/bin/chromium' };
@@ -47,26 +48,12 @@ function frames() {
 }
 
 async function main() {
-  let playwright;
-  try {
-    playwright = require('playwright-core');
-  } catch (e) {
-    process.stdout.write(JSON.stringify({ error: 'playwright-core is not installed: ' + e.message }) + '\n');
-    process.exit(3);
-  }
+  const playwright = browser.requirePlaywright();
   const args = parseArgs(process.argv.slice(2));
   const url = 'file://' + args.file;
-  const out = { console_errors: [], page_errors: [], requests: [] };
-  const browser = await playwright.chromium.launch({ executablePath: args.chromium, args: ['--no-sandbox'] });
-  try {
-    const page = await (await browser.newContext({ viewport: { width: 1250, height: 900 } })).newPage();
-    page.on('console', (m) => { if (m.type() === 'error') out.console_errors.push(m.text()); });
-    page.on('pageerror', (e) => out.page_errors.push(String(e)));
-    await page.route('**/*', (route) => {
-      if (route.request().url() === url) return route.continue();
-      out.requests.push(route.request().url());
-      return route.abort();
-    });
+  const result = await browser.withPage(playwright, {
+    chromium: args.chromium, url, viewport: { width: 1250, height: 900 },
+  }, async (page, out) => {
     let answer = '';
     page.on('dialog', (d) => d.accept(answer));
     await page.goto(url, { waitUntil: 'load' });
@@ -132,13 +119,8 @@ async function main() {
       title: document.getElementById('title').textContent,
     }));
     await page.screenshot({ path: args.screenshot });
-  } finally {
-    await browser.close();
-  }
-  process.stdout.write(JSON.stringify(out) + '\n');
+  });
+  browser.printResult(result);
 }
 
-main().catch((e) => {
-  process.stdout.write(JSON.stringify({ error: String(e && e.stack || e) }) + '\n');
-  process.exit(1);
-});
+browser.runMain(main);

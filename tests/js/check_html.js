@@ -19,6 +19,7 @@
 'use strict';
 
 const path = require('path');
+const browser = require('./browser');
 
 function parseArgs(argv) {
   const a = { expect: [], search: 'a', fullPage: false, chromium: '/usr/bin/chromium' };
@@ -37,32 +38,12 @@ function parseArgs(argv) {
 }
 
 async function main() {
-  let playwright;
-  try {
-    playwright = require('playwright-core');
-  } catch (e) {
-    process.stdout.write(JSON.stringify({ error: 'playwright-core is not installed: ' + e.message }) + '\n');
-    process.exit(3);
-  }
+  const playwright = browser.requirePlaywright();
   const args = parseArgs(process.argv.slice(2));
   const pageUrl = 'file://' + args.page;
-  const out = { console_errors: [], page_errors: [], requests: [] };
-  const browser = await playwright.chromium.launch({ executablePath: args.chromium, args: ['--no-sandbox'] });
-  try {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') out.console_errors.push(m.text()); });
-    page.on('pageerror', (e) => out.page_errors.push(String(e)));
-    // Every request but the page itself is recorded and refused.
-    await page.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url === pageUrl) return route.continue();
-      out.requests.push(url);
-      return route.abort();
-    });
-    page.on('request', (r) => {
-      if (r.url() !== pageUrl && !out.requests.includes(r.url())) out.requests.push(r.url());
-    });
+  const result = await browser.withPage(playwright, {
+    chromium: args.chromium, url: pageUrl, viewport: { width: 1400, height: 1000 }, listAllRequests: true,
+  }, async (page, out) => {
     await page.goto(pageUrl, { waitUntil: 'load' });
     await page.waitForFunction(() => window.dial9 && window.dial9.ready, null, { timeout: 15000 });
 
@@ -207,13 +188,8 @@ async function main() {
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: args.screenshot, fullPage: args.fullPage });
     out.screenshot = args.screenshot;
-  } finally {
-    await browser.close();
-  }
-  process.stdout.write(JSON.stringify(out) + '\n');
+  });
+  browser.printResult(result);
 }
 
-main().catch((e) => {
-  process.stdout.write(JSON.stringify({ error: String(e && e.stack || e) }) + '\n');
-  process.exit(1);
-});
+browser.runMain(main);
