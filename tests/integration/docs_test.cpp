@@ -2,6 +2,9 @@
 // lists must be in its man page and in the README.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -56,4 +59,18 @@ TEST_CASE("every option in --help is in the man page and the README") {
       CHECK(readme.find(opt) != std::string::npos);
     }
   }
+}
+
+TEST_CASE("every man page renders with groff without warnings") {
+  if (::access("/usr/bin/groff", X_OK) != 0) DIAL9_SKIP("groff is not installed (Debian package groff-base)");
+  size_t pages = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(DIAL9_SOURCE_DIR) + "/man")) {
+    if (entry.path().extension() != ".1" && entry.path().extension() != ".5" && entry.path().extension() != ".3") continue;
+    ++pages;
+    RunResult r = run({"groff", "-ww", "-z", "-man", entry.path().string()});
+    INFO(entry.path().filename().string() << ": " << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.empty());
+  }
+  CHECK(pages >= 5);
 }
