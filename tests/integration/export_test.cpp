@@ -89,3 +89,17 @@ TEST_CASE("export writes through devices and symlinks instead of replacing them"
   CHECK(fs::is_symlink(dir.file("link.folded")));
   CHECK(read_text_file(target).find("golden::cache::hash_key") != std::string::npos);
 }
+
+TEST_CASE("a full disk on standard output or an output file is an error, with one line") {
+  if (!fs::exists("/dev/full")) DIAL9_SKIP("/dev/full does not exist here");
+  const std::string trace = golden_trace_path();
+  RunResult rep = run({"sh", "-c", "\"$0\" report \"$1\" > /dev/full", dial9_binary(), trace});
+  CHECK(rep.exit_code == 1);
+  CHECK(rep.err.find("No space left on device") != std::string::npos);
+  RunResult dump = run({"sh", "-c", "\"$0\" dump \"$1\" > /dev/full", dial9_binary(), trace});
+  CHECK(dump.exit_code == 1);
+  CHECK(dump.err.find("No space left on device") != std::string::npos);
+  RunResult exp = run({dial9_binary(), "export", trace, "--folded", "/dev/full"});
+  CHECK(exp.exit_code == 1);
+  CHECK(exp.err.find("--folded") != std::string::npos);
+}
