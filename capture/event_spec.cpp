@@ -246,4 +246,9 @@ Result<perf_event_attr> build_attr(const SamplingSpec& spec) {
   return attr;
 }
 
+std::string pfm_library_version() {
+  int v = pfm_get_version();
+  return "libpfm4 (API " + std::to_string(PFM_MAJ_VERSION(v)) + "." + std::to_string(PFM_MIN_VERSION(v)) + ")";
+}
+
 }  // namespace dial9::capture

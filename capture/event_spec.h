@@ -20,6 +20,10 @@
 
 namespace dial9::capture {
 
+// "libpfm4 (API X.Y)", for `dial9 --version` (the library reports its API
+// version, not its package version).
+std::string pfm_library_version();
+
 struct SamplingSpec {
   std::string event = "cpu-clock";
   uint64_t frequency_hz = 999;  // samples per second per thread; or

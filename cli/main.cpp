@@ -10,10 +10,17 @@
 #include <vector>
 #include <string>
 
+#include "capture/event_spec.h"
 #include "cli/commands.h"
+#include "dial9_revision.h"
+#include "format/frame_codec.h"
+#include "report/symbols/elf_module.h"
 #include "cli/exit_codes.h"
 #include "inject/launch.h"
 
+#ifndef DIAL9_BUILD_TYPE
+#define DIAL9_BUILD_TYPE "unknown"
+#endif
 #ifndef DIAL9_VERSION
 #define DIAL9_VERSION "unknown"
 #endif
@@ -28,7 +35,13 @@ int main(int argc, char** argv) {
                "activity and application events into compact trace segments, and turns them "
                "into reports, flamegraphs and an HTML viewer."};
   app.name("dial9");
-  app.set_version_flag("-V,--version", "dial9 " DIAL9_VERSION);
+  // Version, the commit and build type, and the libraries that shape what
+  // dial9 can read and name: what a bug report needs.
+  app.set_version_flag("-V,--version", std::string("dial9 " DIAL9_VERSION " (") + DIAL9_REVISION + ", " +
+                                           DIAL9_BUILD_TYPE + " build)\n" +
+                                           dial9::format::compression_library_versions() + ", " +
+                                           dial9::capture::pfm_library_version() + ", " +
+                                           dial9::report::elfutils_version() + ", CLI11 " CLI11_VERSION);
   app.require_subcommand(1);
   app.footer("Run 'dial9 COMMAND --help' for a command's options; 'man dial9' for details.");
 

@@ -141,4 +141,8 @@ const char* sealed_suffix(Compression c) {
   return ".bin";
 }
 
+std::string compression_library_versions() {
+  return std::string("zstd ") + ZSTD_versionString() + ", zlib " + zlibVersion();
+}
+
 }  // namespace dial9::format

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <memory>
 #include <span>
 #include <vector>
@@ -13,6 +14,10 @@
 #include "format/trace_file.h"
 
 namespace dial9::format {
+
+// "zstd X.Y.Z, zlib X.Y.Z": the compression libraries linked in, for
+// `dial9 --version`.
+std::string compression_library_versions();
 
 class FrameCompressor {
  public:

@@ -3,6 +3,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
+#include <elfutils/libdwfl.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -592,5 +593,7 @@ std::optional<FrameRule> ElfModule::frame_rule(uint64_t vaddr) const {
   rule.bp = saved_register(frame.get(), kDwarfRbp, rule.bp_offset);
   return rule;
 }
+
+std::string elfutils_version() { return std::string("elfutils ") + dwfl_version(nullptr); }
 
 }  // namespace dial9::report

@@ -27,6 +27,9 @@
 
 namespace dial9::report {
 
+// "elfutils X.Y" (libdw/libelf), for `dial9 --version`.
+std::string elfutils_version();
+
 // How to find the caller's frame at one pc, on x86-64. These are the CFI
 // shapes compilers emit for ordinary code; anything else (DWARF expressions,
 // stack realignment through a register other than rsp/rbp) is kUnsupported so

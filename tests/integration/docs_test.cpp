@@ -74,3 +74,11 @@ TEST_CASE("every man page renders with groff without warnings") {
   }
   CHECK(pages >= 5);
 }
+
+TEST_CASE("dial9 --version names the release, the commit, the build type and the libraries") {
+  RunResult r = run({dial9_binary(), "--version"});
+  REQUIRE(r.exit_code == 0);
+  INFO(r.out);
+  CHECK(std::regex_search(r.out, std::regex(R"(^dial9 \d+\.\d+\.\d+ \(\S+, \S+ build\)\n)")));
+  for (const char* lib : {"zstd ", "zlib ", "libpfm4 ", "elfutils ", "CLI11 "}) CHECK(r.out.find(lib) != std::string::npos);
+}
