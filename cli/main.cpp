@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
   runs[app.get_subcommand("export")] = std::move(exp);
   RunFn dump = add_dump_command(app);
   runs[app.get_subcommand("dump")] = std::move(dump);
+  RunFn doctor = add_doctor_command(app);
+  runs[app.get_subcommand("doctor")] = std::move(doctor);
 
   // Name an unknown command plainly (CLI11 would only say one is required).
   if (argc > 1 && argv[1][0] != '-') {

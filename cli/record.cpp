@@ -52,8 +52,11 @@ std::optional<std::string> kallsyms_problem() {
   if (head.rfind("0000000000000000 ", 0) == 0) {
     std::string level = "?";
     if (auto r = read_small_file("/proc/sys/kernel/kptr_restrict", 64)) level = r->substr(0, r->find('\n'));
+    // With kptr_restrict 0 the kernel still hides them from users without
+    // CAP_SYSLOG unless perf_event_paranoid is 1 or less.
+    std::string fix = level == "0" ? "sudo sysctl kernel.perf_event_paranoid=1" : "sudo sysctl kernel.kptr_restrict=0";
     return "kernel frames stay unnamed: " + std::string(kKallsyms) + " hides kernel addresses from this user "
-           "(kernel.kptr_restrict=" + level + "); fix: sudo sysctl kernel.kptr_restrict=0, or record as root";
+           "(kernel.kptr_restrict=" + level + "); fix: " + fix + ", or record as root";
   }
   return std::nullopt;
 }

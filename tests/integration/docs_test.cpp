@@ -46,7 +46,7 @@ std::set<std::string> long_options(const std::string& help) {
 
 TEST_CASE("every option in --help is in the man page and the README") {
   const std::string readme = read_source_file("README.md");
-  for (const char* cmd : {"record", "report", "export", "dump"}) {
+  for (const char* cmd : {"record", "report", "export", "dump", "doctor"}) {
     RunResult help = run({dial9_binary(), cmd, "--help"});
     REQUIRE(help.exit_code == 0);
     std::string man = unroff(read_source_file(std::string("man/dial9-") + cmd + ".1"));
