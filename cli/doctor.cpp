@@ -27,6 +27,7 @@
 #include "capture/perf_ring.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/output.h"
 #include "report/symbols/elf_module.h"
 
 namespace dial9::cli {
@@ -228,9 +229,8 @@ int run_doctor(const DoctorOptions& o) {
   int code = capture::basic_recording_works(checks) ? kExitOk : kExitRuntimeError;
   if (o.quiet) std::erase_if(checks, [](const capture::Check& c) { return c.status == capture::CheckStatus::ok; });
   std::string out = o.format == "json" ? capture::render_checks_json(checks) : capture::render_checks_text(checks);
-  ::signal(SIGPIPE, SIG_IGN);
-  (void)write_all(1, {reinterpret_cast<const uint8_t*>(out.data()), out.size()});
-  return code;
+  int written = write_stdout(out, "doctor");
+  return written != kExitOk ? written : code;
 }
 
 }  // namespace

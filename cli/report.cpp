@@ -13,6 +13,7 @@
 #include "base/io.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/output.h"
 #include "cli/trace_input.h"
 #include "report/analysis/report.h"
 #include "report/render/render.h"
@@ -27,11 +28,6 @@ struct ReportCliOptions {
   bool no_inline = false;
 };
 
-int fail_with(int code, const std::string& message) {
-  std::fprintf(stderr, "dial9 report: %s\n", message.c_str());
-  return code;
-}
-
 int run_report(const ReportCliOptions& o) {
   int code = kExitOk;
   auto loaded = load_selected(o.trace, "report", &code);
@@ -45,13 +41,7 @@ int run_report(const ReportCliOptions& o) {
   std::string out = o.format == "json"       ? report::render_json(r)
                     : o.format == "markdown" ? report::render_markdown(r)
                                              : report::render_text(r);
-  // `dial9 report DIR | head` is normal use: a closed pipe is not an error.
-  ::signal(SIGPIPE, SIG_IGN);
-  auto w = write_all(1, {reinterpret_cast<const uint8_t*>(out.data()), out.size()});
-  if (!w && w.error().errno_value() != EPIPE) {
-    return fail_with(kExitRuntimeError, "cannot write the report: " + w.error().message());
-  }
-  return kExitOk;
+  return write_stdout(out, "report");
 }
 
 }  // namespace

@@ -90,7 +90,7 @@ TEST_CASE("export writes through devices and symlinks instead of replacing them"
   CHECK(read_text_file(target).find("golden::cache::hash_key") != std::string::npos);
 }
 
-TEST_CASE("a full disk on standard output or an output file is an error, with one line") {
+TEST_CASE("a full disk on standard output or an output file is an error, with one line (report, dump, doctor, export)") {
   if (!fs::exists("/dev/full")) DIAL9_SKIP("/dev/full does not exist here");
   const std::string trace = golden_trace_path();
   RunResult rep = run({"sh", "-c", "\"$0\" report \"$1\" > /dev/full", dial9_binary(), trace});
@@ -99,6 +99,9 @@ TEST_CASE("a full disk on standard output or an output file is an error, with on
   RunResult dump = run({"sh", "-c", "\"$0\" dump \"$1\" > /dev/full", dial9_binary(), trace});
   CHECK(dump.exit_code == 1);
   CHECK(dump.err.find("No space left on device") != std::string::npos);
+  RunResult doc = run({"sh", "-c", "\"$0\" doctor > /dev/full", dial9_binary()});
+  CHECK(doc.exit_code == 1);
+  CHECK(doc.err.find("No space left on device") != std::string::npos);
   RunResult exp = run({dial9_binary(), "export", trace, "--folded", "/dev/full"});
   CHECK(exp.exit_code == 1);
   CHECK(exp.err.find("--folded") != std::string::npos);

@@ -1,0 +1,14 @@
+// Writing a command's whole result to standard output, for report and
+// doctor: a reader that went away (`| head`) is normal use, any other
+// failure (a full disk) is one line on stderr and exit status 1.
+#pragma once
+
+#include <string>
+
+namespace dial9::cli {
+
+// Returns kExitOk, or kExitRuntimeError after printing "dial9 CMD: cannot
+// write to standard output: ...".
+int write_stdout(const std::string& out, const char* cmd);
+
+}  // namespace dial9::cli
