@@ -106,6 +106,28 @@ Lost as_lost(const Event& e) {
   return {static_cast<uint8_t>(u(e, kLostSource)), u(e, kLostCpu), u(e, kLostCount)};
 }
 Throttle as_throttle(const Event& e) { return {u(e, kThrottleCpu), u(e, kThrottleOn) != 0}; }
+ThreadStateChange as_thread_state(const Event& e) {
+  uint64_t state = u(e, kStateState);
+  // A state this build does not know is a kind of blocking it cannot name.
+  if (state > static_cast<uint64_t>(ThreadState::kBlocked)) state = static_cast<uint64_t>(ThreadState::kBlocked);
+  return {static_cast<uint32_t>(u(e, kStateTid)), static_cast<ThreadState>(state)};
+}
+Wakeup as_wakeup(const Event& e) {
+  return {static_cast<uint32_t>(u(e, kWakeupTid)), static_cast<uint32_t>(u(e, kWakeupWakerPid)),
+          static_cast<uint32_t>(u(e, kWakeupWakerTid)), str(e, kWakeupWakerName)};
+}
+WakerStack as_waker_stack(const Event& e) {
+  WakerStack w;
+  w.tid = static_cast<uint32_t>(u(e, kWakerStackTid));
+  w.waker_pid = static_cast<uint32_t>(u(e, kWakerStackWakerPid));
+  w.waker_tid = static_cast<uint32_t>(u(e, kWakerStackWakerTid));
+  w.callchain = stack(e, kWakerStackCallchain);
+  return w;
+}
+SchedStat as_sched_stat(const Event& e) {
+  return {static_cast<uint32_t>(u(e, kSchedStatPid)), static_cast<uint32_t>(u(e, kSchedStatTid)),
+          u(e, kSchedStatRun), u(e, kSchedStatWait), u(e, kSchedStatSlices)};
+}
 
 SpanEvent as_span(const Event& e) {
   SpanEvent s;

@@ -142,6 +142,36 @@ struct Throttle {
   uint64_t cpu = 0;
   bool throttled = false;
 };
+// What a thread is doing from a ThreadStateEvent's time on (FORMAT.md).
+enum class ThreadState : uint8_t {
+  kRunning = 0,        // switched in
+  kRunnable = 1,       // preempted: wants a CPU
+  kSleeping = 2,       // blocked, interruptible (S): locks, sleeps, most waits
+  kUninterruptible = 3,// blocked, uninterruptible (D): usually disk I/O
+  kStopped = 4,        // stopped or traced (T, t)
+  kBlocked = 5,        // blocked, kind unknown (switch records only)
+};
+inline bool is_blocked(ThreadState s) { return s >= ThreadState::kSleeping; }
+struct ThreadStateChange {
+  uint32_t tid = 0;
+  ThreadState state = ThreadState::kRunning;
+};
+struct Wakeup {
+  uint32_t tid = 0;  // the woken thread
+  uint32_t waker_pid = 0, waker_tid = 0;  // 0: woken from interrupt or idle context
+  std::string_view waker_name;
+};
+struct WakerStack {
+  uint32_t tid = 0;
+  uint32_t waker_pid = 0, waker_tid = 0;
+  StackView callchain;  // the waker's, leaf first
+};
+struct SchedStat {
+  uint32_t pid = 0, tid = 0;
+  uint64_t run_ns = 0;      // cumulative time on a CPU
+  uint64_t wait_ns = 0;     // cumulative time runnable, waiting for a CPU
+  uint64_t timeslices = 0;  // cumulative times run
+};
 
 PollStart as_poll_start(const Event& e);
 PollEnd as_poll_end(const Event& e);
@@ -166,6 +196,10 @@ ProcessExit as_process_exit(const Event& e);
 Mapping as_mapping(const Event& e);
 Lost as_lost(const Event& e);
 Throttle as_throttle(const Event& e);
+ThreadStateChange as_thread_state(const Event& e);
+Wakeup as_wakeup(const Event& e);
+WakerStack as_waker_stack(const Event& e);
+SchedStat as_sched_stat(const Event& e);
 // SegmentMetadataEvent: calls fn(key, value) for each entry.
 template <typename Fn>
 void for_each_metadata(const Event& e, Fn&& fn) {

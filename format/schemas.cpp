@@ -75,6 +75,20 @@ constexpr FieldDef kMapping[] = {{"pid", t(T::kU32)},          {"start", t(T::kV
                                  {"executable", t(T::kBool)}};
 constexpr FieldDef kLost[] = {{"source", t(T::kU8)}, {"cpu", t(T::kVarint)}, {"count", t(T::kVarint)}};
 constexpr FieldDef kThrottle[] = {{"cpu", t(T::kVarint)}, {"throttled", t(T::kBool)}};
+constexpr FieldDef kThreadState[] = {{"tid", t(T::kU32)}, {"state", t(T::kU8)}};
+constexpr FieldDef kWakeup[] = {{"tid", t(T::kU32)},
+                                {"waker_pid", t(T::kU32)},
+                                {"waker_tid", t(T::kU32)},
+                                {"waker_name", t(T::kPooledString)}};
+constexpr FieldDef kWakerStack[] = {{"tid", t(T::kU32)},
+                                    {"waker_pid", t(T::kU32)},
+                                    {"waker_tid", t(T::kU32)},
+                                    {"callchain", t(T::kPooledStack)}};
+constexpr FieldDef kSchedStat[] = {{"pid", t(T::kU32)},
+                                   {"tid", t(T::kU32)},
+                                   {"run_ns", t(T::kVarint)},
+                                   {"wait_ns", t(T::kVarint)},
+                                   {"timeslices", t(T::kVarint)}};
 
 // Indexed by Builtin.
 constexpr BuiltinSchema kBuiltins[] = {
@@ -104,6 +118,10 @@ constexpr BuiltinSchema kBuiltins[] = {
     {Builtin::kMapping, "MappingEvent", false, kMapping},
     {Builtin::kLost, "LostEvent", false, kLost},
     {Builtin::kThrottle, "ThrottleEvent", false, kThrottle},
+    {Builtin::kThreadState, "ThreadStateEvent", false, kThreadState},
+    {Builtin::kWakeup, "WakeupEvent", false, kWakeup},
+    {Builtin::kWakerStack, "WakerStackEvent", false, kWakerStack},
+    {Builtin::kSchedStat, "SchedStatEvent", false, kSchedStat},
 };
 static_assert(sizeof kBuiltins / sizeof kBuiltins[0] == static_cast<size_t>(Builtin::kCount));
 

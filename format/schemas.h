@@ -41,6 +41,10 @@ enum class Builtin : uint8_t {
   kMapping,
   kLost,
   kThrottle,
+  kThreadState,
+  kWakeup,
+  kWakerStack,
+  kSchedStat,
   kCount,
 };
 
@@ -105,6 +109,10 @@ enum ProcessExitField { kProcExitPid, kProcExitStatus, kProcExitSignal };
 enum MappingField { kMapPid, kMapStart, kMapLength, kMapOffset, kMapPath, kMapBuildId, kMapExec };
 enum LostField { kLostSource, kLostCpu, kLostCount };
 enum ThrottleField { kThrottleCpu, kThrottleOn };
+enum ThreadStateField { kStateTid, kStateState };
+enum WakeupField { kWakeupTid, kWakeupWakerPid, kWakeupWakerTid, kWakeupWakerName };
+enum WakerStackField { kWakerStackTid, kWakerStackWakerPid, kWakerStackWakerTid, kWakerStackCallchain };
+enum SchedStatField { kSchedStatPid, kSchedStatTid, kSchedStatRun, kSchedStatWait, kSchedStatSlices };
 }  // namespace slot
 
 }  // namespace dial9::format

@@ -259,4 +259,39 @@ void TraceWriter::throttle(uint64_t ts, const Throttle& e) {
   enc_.put_bool(e.throttled);
 }
 
+void TraceWriter::thread_state(uint64_t ts, const ThreadStateChange& e) {
+  enc_.begin_event(schema(Builtin::kThreadState), ts);
+  enc_.put_u32(e.tid);
+  enc_.put_u8(static_cast<uint8_t>(e.state));
+}
+
+void TraceWriter::wakeup(uint64_t ts, const Wakeup& e) {
+  uint16_t id = schema(Builtin::kWakeup);
+  uint32_t name = string(e.waker_name);
+  enc_.begin_event(id, ts);
+  enc_.put_u32(e.tid);
+  enc_.put_u32(e.waker_pid);
+  enc_.put_u32(e.waker_tid);
+  enc_.put_pool_ref(name);
+}
+
+void TraceWriter::waker_stack(uint64_t ts, const WakerStack& e, std::span<const uint64_t> chain) {
+  uint16_t id = schema(Builtin::kWakerStack);
+  uint32_t st = stack(chain);
+  enc_.begin_event(id, ts);
+  enc_.put_u32(e.tid);
+  enc_.put_u32(e.waker_pid);
+  enc_.put_u32(e.waker_tid);
+  enc_.put_pool_ref(st);
+}
+
+void TraceWriter::sched_stat(uint64_t ts, const SchedStat& e) {
+  enc_.begin_event(schema(Builtin::kSchedStat), ts);
+  enc_.put_u32(e.pid);
+  enc_.put_u32(e.tid);
+  enc_.put_varint(e.run_ns);
+  enc_.put_varint(e.wait_ns);
+  enc_.put_varint(e.timeslices);
+}
+
 }  // namespace dial9::format

@@ -74,6 +74,11 @@ class TraceWriter {
   void mapping(uint64_t ts_ns, const Mapping& e);
   void lost(uint64_t ts_ns, const Lost& e);
   void throttle(uint64_t ts_ns, const Throttle& e);
+  void thread_state(uint64_t ts_ns, const ThreadStateChange& e);
+  void wakeup(uint64_t ts_ns, const Wakeup& e);
+  // `callchain` (the waker's) leaf first; WakerStack::callchain is ignored.
+  void waker_stack(uint64_t ts_ns, const WakerStack& e, std::span<const uint64_t> callchain);
+  void sched_stat(uint64_t ts_ns, const SchedStat& e);
 
  private:
   static bool grow(ByteBuffer& b, size_t need);

@@ -119,6 +119,22 @@ inline uint64_t typed_checksum(const format::Event& e) {
       Throttle v = as_throttle(e);
       return v.cpu + v.throttled;
     }
+    case Builtin::kThreadState: {
+      ThreadStateChange v = as_thread_state(e);
+      return v.tid + static_cast<uint64_t>(v.state);
+    }
+    case Builtin::kWakeup: {
+      Wakeup v = as_wakeup(e);
+      return v.tid + v.waker_pid + v.waker_tid + touch(v.waker_name);
+    }
+    case Builtin::kWakerStack: {
+      WakerStack v = as_waker_stack(e);
+      return v.tid + v.waker_pid + v.waker_tid + touch(v.callchain);
+    }
+    case Builtin::kSchedStat: {
+      SchedStat v = as_sched_stat(e);
+      return v.pid + v.tid + v.run_ns + v.wait_ns + v.timeslices;
+    }
     case Builtin::kSpanClose:
       return as_span_close(e).span_id;
     case Builtin::kSpanEnter:

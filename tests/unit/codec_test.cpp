@@ -340,6 +340,10 @@ TEST_CASE("typed views read every built-in written by TraceWriter") {
   w.mapping(19, Mapping{10, 0x555555554000, 0x3000, 0x1000, "/usr/bin/app", build_id, true});
   w.lost(20, Lost{static_cast<uint8_t>(LostSource::kRingFull), 1, 42});
   w.throttle(21, Throttle{1, true});
+  w.thread_state(22, ThreadStateChange{12, ThreadState::kUninterruptible});
+  w.wakeup(23, Wakeup{12, 20, 21, "waker"});
+  w.waker_stack(24, WakerStack{12, 20, 21, {}}, chain);
+  w.sched_stat(25, SchedStat{10, 12, 1000, 250, 7});
   Decoder d;
   int n = 0;
   collect_first(d, w.bytes(), [&](const Event& e) {
@@ -386,6 +390,26 @@ TEST_CASE("typed views read every built-in written by TraceWriter") {
       }
       case Builtin::kLost: CHECK((as_lost(e).count == 42 && as_lost(e).cpu == 1)); break;
       case Builtin::kThrottle: CHECK(as_throttle(e).throttled); break;
+      case Builtin::kThreadState: {
+        auto v = as_thread_state(e);
+        CHECK((v.tid == 12 && v.state == ThreadState::kUninterruptible && is_blocked(v.state)));
+        break;
+      }
+      case Builtin::kWakeup: {
+        auto v = as_wakeup(e);
+        CHECK((v.tid == 12 && v.waker_pid == 20 && v.waker_tid == 21 && v.waker_name == "waker"));
+        break;
+      }
+      case Builtin::kWakerStack: {
+        auto v = as_waker_stack(e);
+        CHECK((v.tid == 12 && v.waker_pid == 20 && v.waker_tid == 21 && v.callchain.size() == 2));
+        break;
+      }
+      case Builtin::kSchedStat: {
+        auto v = as_sched_stat(e);
+        CHECK((v.pid == 10 && v.tid == 12 && v.run_ns == 1000 && v.wait_ns == 250 && v.timeslices == 7));
+        break;
+      }
       case Builtin::kSegmentMetadata: {
         int entries = 0;
         for_each_metadata(e, [&](std::string_view k, std::string_view v) {
@@ -398,7 +422,7 @@ TEST_CASE("typed views read every built-in written by TraceWriter") {
       default: FAIL("unexpected builtin " << e.name());
     }
   });
-  CHECK(n == 21);
+  CHECK(n == 25);
 }
 
 TEST_CASE("resync keeps a stream header split across chunks") {
