@@ -82,6 +82,7 @@ Result<void> parse_record(std::span<const uint8_t> record, uint64_t st, ParsedRe
   r.kernel_frames = 0;
   r.user_regs.clear();
   r.user_stack.clear();
+  r.raw.clear();
   r.name.clear();
   switch (h.type) {
     case PERF_RECORD_SAMPLE: {
@@ -118,7 +119,9 @@ Result<void> parse_record(std::span<const uint8_t> record, uint64_t st, ParsedRe
       }
       if (st & PERF_SAMPLE_RAW) {
         uint32_t size;
-        if (!c.u32(size) || !c.skip(size)) return truncated("raw data");
+        if (!c.u32(size) || size > c.left()) return truncated("raw data");
+        r.raw.assign(c.pos(), c.pos() + size);
+        c.skip(size);
       }
       if (st & PERF_SAMPLE_BRANCH_STACK) return fail("PERF_SAMPLE_BRANCH_STACK is not supported");
       if (st & PERF_SAMPLE_REGS_USER) {
@@ -205,6 +208,11 @@ Result<void> parse_record(std::span<const uint8_t> record, uint64_t st, ParsedRe
       r.kind = h.type == PERF_RECORD_THROTTLE ? RecordKind::kThrottle : RecordKind::kUnthrottle;
       if (!c.u64(r.time)) return truncated("throttle fields");
       parse_trailer(body, end, st, r);
+      return {};
+    case PERF_RECORD_SWITCH:
+      // No body: who and when are in the sample_id trailer.
+      r.kind = RecordKind::kSwitch;
+      if (!parse_trailer(body, end, st, r)) return truncated("switch fields");
       return {};
     default:
       r.kind = RecordKind::kOther;

@@ -24,6 +24,7 @@ enum class RecordKind {
   kThrottle,     // the kernel throttled sampling
   kUnthrottle,
   kLostSamples,  // samples dropped before reaching the ring
+  kSwitch,       // the thread was switched in or (misc & PERF_RECORD_MISC_SWITCH_OUT) out
   kOther,        // a record dial9 does not use
 };
 
@@ -45,6 +46,8 @@ struct ParsedRecord {
   // PERF_SAMPLE_STACK_USER: the bytes the kernel copied from the user stack
   // pointer upwards (only the valid ones: dyn_size of them).
   std::vector<uint8_t> user_stack;
+  // PERF_SAMPLE_RAW: a tracepoint's record (see capture/tracefs.h).
+  std::vector<uint8_t> raw;
   // kFork / kExit: the new (or exiting) pid/tid and its parent.
   uint32_t ppid = 0, ptid = 0;
   // kComm: the name. kMmap: the file name. (Copied: records outlive the

@@ -122,6 +122,13 @@ Result<void> PerfRing::disable() {
   return {};
 }
 
+Result<void> PerfRing::set_filter(const std::string& filter) {
+  if (::ioctl(fd_.get(), PERF_EVENT_IOC_SET_FILTER, filter.c_str()) != 0) {
+    return fail(Error::from_errno("cannot set the tracepoint filter"));
+  }
+  return {};
+}
+
 Result<uint64_t> PerfRing::read_lost() {
   uint64_t v[2] = {0, 0};  // { value, lost } for read_format == PERF_FORMAT_LOST
   ssize_t n;

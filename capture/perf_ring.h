@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "base/result.h"
@@ -33,6 +34,9 @@ class PerfRing {
   int fd() const { return fd_.get(); }
   Result<void> enable();
   Result<void> disable();
+  // A tracepoint event's filter (PERF_EVENT_IOC_SET_FILTER), replacing any
+  // earlier one.
+  Result<void> set_filter(const std::string& filter);
   // With read_format PERF_FORMAT_LOST: how many samples the event (and its
   // inherited copies in exited threads) lost.
   Result<uint64_t> read_lost();

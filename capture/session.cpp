@@ -1,7 +1,9 @@
 #include "capture/session.h"
 
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -14,6 +16,7 @@
 #include <cerrno>
 #include <fstream>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -67,6 +70,10 @@ class ProcessState {
   }
   const format::AddressSpaces& spaces() const { return spaces_; }
   bool changed() const { return changed_; }
+  template <typename Fn>
+  void for_each_thread(Fn&& fn) const {
+    for (const auto& [tid, t] : threads_) fn(t.pid, tid);
+  }
   std::vector<uint8_t> encode() {
     changed_ = false;
     format::TraceWriter w;
@@ -89,27 +96,54 @@ class ProcessState {
 };
 
 // Converts perf records to TRC events and collects them into batches.
+// Raw-record fields of the scheduler tracepoints, when they are recorded.
+struct SchedFields {
+  std::optional<TracepointField> prev_state;  // sched_switch
+  std::optional<TracepointField> woken_pid;   // sched_waking
+};
+
 class Converter {
  public:
-  explicit Converter(StackUnwinder* unwinder) : unwinder_(unwinder) {}
+  Converter(StackUnwinder* unwinder, SchedFields fields) : unwinder_(unwinder), fields_(std::move(fields)) {}
+
+  // Records of the scheduler's rings.
+  void on_switch_out_sample(ParsedRecord& r) {
+    // Kept until the switch record that follows it says whether the thread
+    // blocked (only then is the stack written, and unwound).
+    std::swap(pending_[r.tid], r);
+  }
+
+  void on_waking(const ParsedRecord& r, bool with_stack, SessionResult& res) {
+    using namespace format;
+    if (!fields_.woken_pid) return;
+    auto woken = read_raw_field(r.raw, *fields_.woken_pid);
+    if (!woken || *woken <= 0) return;
+    uint32_t tid = static_cast<uint32_t>(*woken);
+    if (with_stack) {
+      w_.waker_stack(r.time, WakerStack{tid, r.pid, r.tid, {}}, r.callchain);
+    } else {
+      // sched_waking also fires for a thread that set itself to sleep but
+      // has not left the CPU yet: that is no wait, and not written.
+      auto st = states_.find(tid);
+      if (st == states_.end() || !is_blocked(st->second)) return;
+      st->second = ThreadState::kRunnable;
+      w_.wakeup(r.time, Wakeup{tid, r.pid, r.tid, waker_name(r.pid, r.tid, r.cpu)});
+      ++res.wakeups;
+    }
+    count(r.time);
+  }
 
   void on_record(ParsedRecord& r, SessionResult& res) {
     using namespace format;
     switch (r.kind) {
-      case RecordKind::kSample: {
-        if (unwinder_ && !r.user_stack.empty()) complete_chain(r, res);
-        CpuSample s;
-        s.worker_id = kWorkerNone;
-        s.tid = r.tid;
-        s.source = static_cast<uint8_t>(SampleSource::kPeriodic);
-        auto it = names_.find(r.tid);
-        if (it != names_.end()) s.thread_name = it->second;
-        s.cpu = r.cpu;
-        w_.cpu_sample(r.time, s, r.callchain);
+      case RecordKind::kSwitch:
+        on_switch(r, res);
+        break;
+      case RecordKind::kSample:
+        write_sample(r, r.time, SampleSource::kPeriodic, res);
         ++res.samples;
         see(r.pid, r.tid, res);
         break;
-      }
       case RecordKind::kComm:
         names_[r.tid] = r.name;
         if (r.misc & PERF_RECORD_MISC_COMM_EXEC) state_.exec(r.pid);
@@ -118,6 +152,8 @@ class Converter {
         see(r.pid, r.tid, res);
         break;
       case RecordKind::kFork: {
+        live_.insert(r.tid);
+        live_changed_ = true;
         // A new thread starts with its creator's name until it sets one.
         auto parent = names_.find(r.ptid);
         if (parent != names_.end()) names_[r.tid] = parent->second;
@@ -128,6 +164,10 @@ class Converter {
         break;
       }
       case RecordKind::kExit:
+        live_.erase(r.tid);
+        live_changed_ = true;
+        states_.erase(r.tid);
+        pending_.erase(r.tid);
         state_.exit(r.pid, r.tid);
         w_.thread_exit(r.time, ThreadExit{r.pid, r.tid});
         break;
@@ -153,33 +193,62 @@ class Converter {
       case RecordKind::kOther:
         return;
     }
-    if (r.time != 0) {
-      first_ = std::min(first_, r.time);
-      last_ = std::max(last_, r.time);
-    }
-    ++events_;
+    count(r.time);
+  }
+
+  // Losses on a scheduler ring: counted apart from samples.
+  void sched_lost(const ParsedRecord& r, SessionResult& res) {
+    if (r.kind != RecordKind::kLost && r.kind != RecordKind::kLostSamples) return;
+    w_.lost(r.time, format::Lost{static_cast<uint8_t>(format::LostSource::kSchedRing), r.cpu, r.lost});
+    res.sched_lost += r.lost;
+    count(r.time);
   }
 
   // A name known before the kernel reports it (the program at exec).
   void name(uint32_t tid, std::string n) { names_[tid] = std::move(n); }
+  void launched(uint32_t pid) {
+    live_.insert(pid);
+    live_changed_ = true;
+  }
+  // The target's live threads, when they changed since the last call.
+  bool live_threads_changed(std::vector<uint32_t>& out) {
+    if (!live_changed_) return false;
+    live_changed_ = false;
+    out.assign(live_.begin(), live_.end());
+    return true;
+  }
+
+  // The kernel's run and wait totals of every known thread of the target.
+  void sched_stats(uint64_t ts) {
+    state_.for_each_thread([&](uint32_t pid, uint32_t tid) {
+      std::string path = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/schedstat";
+      char buf[128];
+      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return;
+      ssize_t n = ::read(fd, buf, sizeof buf - 1);
+      ::close(fd);
+      format::SchedStat st;
+      if (n <= 0 || !parse_schedstat(std::string_view(buf, static_cast<size_t>(n)), st)) return;
+      st.pid = pid;
+      st.tid = tid;
+      w_.sched_stat(ts, st);
+      count(ts);
+    });
+  }
 
   uint64_t lost_on(uint32_t cpu) const {
     auto it = lost_by_cpu_.find(cpu);
     return it == lost_by_cpu_.end() ? 0 : it->second;
   }
-  void unreported_loss(uint64_t ts, uint32_t cpu, uint64_t count, SessionResult& res) {
-    w_.lost(ts, format::Lost{static_cast<uint8_t>(format::LostSource::kRingFull), cpu, count});
-    res.lost += count;
-    first_ = std::min(first_, ts);
-    last_ = std::max(last_, ts);
-    ++events_;
+  void unreported_loss(uint64_t ts, uint32_t cpu, uint64_t n, SessionResult& res) {
+    w_.lost(ts, format::Lost{static_cast<uint8_t>(format::LostSource::kRingFull), cpu, n});
+    res.lost += n;
+    count(ts);
   }
 
   void process_exit(uint64_t ts, pid_t pid, int status, int signal) {
     w_.process_exit(ts, format::ProcessExit{static_cast<uint32_t>(pid), status, static_cast<uint8_t>(signal)});
-    first_ = std::min(first_, ts);
-    last_ = std::max(last_, ts);
-    ++events_;
+    count(ts);
   }
 
   // Hands the batch (one self-contained stream) to the writer.
@@ -194,6 +263,87 @@ class Converter {
   }
 
  private:
+  void count(uint64_t ts) {
+    if (ts != 0) {
+      first_ = std::min(first_, ts);
+      last_ = std::max(last_, ts);
+    }
+    ++events_;
+  }
+
+  // A CpuSampleEvent for the sample, its chain completed first when it
+  // carries a stack copy.
+  void write_sample(ParsedRecord& r, uint64_t ts, format::SampleSource source, SessionResult& res) {
+    if (unwinder_ && !r.user_stack.empty()) complete_chain(r, res);
+    format::CpuSample s;
+    s.worker_id = format::kWorkerNone;
+    s.tid = r.tid;
+    s.source = static_cast<uint8_t>(source);
+    auto it = names_.find(r.tid);
+    if (it != names_.end()) s.thread_name = it->second;
+    s.cpu = r.cpu;
+    w_.cpu_sample(ts, s, r.callchain);
+  }
+
+  // A context-switch record of a target thread. A switch-out is written
+  // with the state the switch-out sample (just before it) gives, and, when
+  // the thread blocked, that sample's stack as an off-CPU CpuSampleEvent
+  // at the same time.
+  void on_switch(ParsedRecord& r, SessionResult& res) {
+    using namespace format;
+    if (!(r.misc & PERF_RECORD_MISC_SWITCH_OUT)) {
+      states_[r.tid] = ThreadState::kRunning;
+      w_.thread_state(r.time, ThreadStateChange{r.tid, ThreadState::kRunning});
+      return;
+    }
+    ThreadState state = (r.misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT) ? ThreadState::kRunnable : ThreadState::kBlocked;
+    ParsedRecord* sample = nullptr;
+    auto p = pending_.find(r.tid);
+    // The sample is taken in the same kernel path just before the record;
+    // anything older belongs to a switch-out whose record was lost.
+    if (p != pending_.end() && p->second.time <= r.time && r.time - p->second.time < 1'000'000) sample = &p->second;
+    if (sample && fields_.prev_state) {
+      bool dead = false;
+      auto prev = read_raw_field(sample->raw, *fields_.prev_state);
+      if (prev) {
+        ThreadState s = state_from_prev_state(*prev, dead);
+        if (dead) return;  // an exiting thread's last switch
+        // The record knows preemption for sure; the tracepoint refines blocking.
+        if (state == ThreadState::kBlocked) state = is_blocked(s) ? s : ThreadState::kBlocked;
+      }
+    }
+    states_[r.tid] = state;
+    w_.thread_state(r.time, ThreadStateChange{r.tid, state});
+    ++res.switches;
+    if (sample && is_blocked(state)) {
+      // At the switch record's time, so a reader pairs it with that state.
+      write_sample(*sample, r.time, SampleSource::kContextSwitch, res);
+      ++res.offcpu_stacks;
+    }
+    if (sample) pending_.erase(p);
+  }
+
+  // The name of a thread that woke a target thread: any process's.
+  const std::string& waker_name(uint32_t pid, uint32_t tid, uint32_t cpu) {
+    auto it = names_.find(tid);
+    if (it != names_.end() && tid != 0) return it->second;
+    auto& n = other_names_[tid == 0 ? UINT32_MAX - cpu : tid];
+    if (n.empty()) {
+      if (tid == 0) {
+        n = "swapper/" + std::to_string(cpu);  // the idle task: an interrupt woke it
+      } else {
+        std::string path = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/comm";
+        char buf[32];
+        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        ssize_t k = fd >= 0 ? ::read(fd, buf, sizeof buf) : -1;
+        if (fd >= 0) ::close(fd);
+        n = k > 0 ? std::string(buf, static_cast<size_t>(k)) : std::string("pid ") + std::to_string(pid);
+        if (!n.empty() && n.back() == '\n') n.pop_back();
+      }
+    }
+    return n;
+  }
+
   // Replaces the user part of the sample's chain (after its kernel frames)
   // with the unwinder's completed one.
   void complete_chain(ParsedRecord& r, SessionResult& res) {
@@ -217,6 +367,12 @@ class Converter {
     if (pids_.insert(pid).second) res.processes = pids_.size();
   }
   StackUnwinder* unwinder_;
+  SchedFields fields_;
+  std::unordered_map<uint32_t, ParsedRecord> pending_;  // switch-out samples by tid
+  std::unordered_map<uint32_t, format::ThreadState> states_;
+  std::unordered_map<uint32_t, std::string> other_names_;  // wakers outside the target
+  std::set<uint32_t> live_;  // the target's threads, for the wakeup filter
+  bool live_changed_ = false;
   ProcessState state_;
   std::vector<uint64_t> user_chain_;
   format::TraceWriter w_;
@@ -258,6 +414,9 @@ Result<std::unique_ptr<Session>> Session::open(pid_t pid, SessionOptions options
       attr->read_format = 0;
       attr->build_id = 0;
     }
+    // Switch records of the target's threads (scheduler capture's first
+    // rung: it needs no privilege beyond sampling).
+    attr->context_switch = s->opt_.sched.enabled ? 1 : 0;
     // Wake the loop when a quarter of a ring is full (it also drains on a timer).
     attr->watermark = 1;
     attr->wakeup_watermark = static_cast<uint32_t>(s->opt_.mmap_pages * static_cast<size_t>(::sysconf(_SC_PAGESIZE)) / 4);
@@ -284,6 +443,7 @@ Result<std::unique_ptr<Session>> Session::open(pid_t pid, SessionOptions options
                                std::to_string(requested_pages) + "; fix: raise ulimit -l, or sudo sysctl "
                                "kernel.perf_event_mlock_kb=" + std::to_string((requested_pages + 1) * page_kb));
       }
+      if (s->opt_.sched.enabled) s->open_sched(pid);
       return s;
     }
     int e = first_error.errno_value();
@@ -315,10 +475,192 @@ Result<std::unique_ptr<Session>> Session::open(pid_t pid, SessionOptions options
   return fail("cannot open perf events");
 }
 
+Result<Session::RingSet> Session::open_ring_set(Role role, const perf_event_attr& attr, pid_t pid,
+                                                size_t pages) {
+  long ncpu = ::sysconf(_SC_NPROCESSORS_CONF);
+  for (;;) {
+    RingSet set;
+    set.role = role;
+    set.attr = attr;
+    set.pages = pages;
+    set.attr.watermark = 1;
+    set.attr.wakeup_watermark = static_cast<uint32_t>(pages * static_cast<size_t>(::sysconf(_SC_PAGESIZE)) / 4);
+    Error first_error;
+    for (int cpu = 0; cpu < ncpu; ++cpu) {
+      auto ring = PerfRing::open(set.attr, pid, cpu, pages);
+      if (ring) {
+        set.rings.push_back(std::move(*ring));
+        set.cpus.push_back(cpu);
+      } else if (ring.error().errno_value() != ENODEV) {
+        first_error = ring.error();
+        break;
+      }
+    }
+    if (first_error.message().empty() && !set.rings.empty()) return set;
+    // Scheduler rings are extra: when locked memory runs short they get
+    // smaller rather than fail (they lose more events in bursts, counted).
+    if (first_error.errno_value() == ENOMEM && pages > 8) {
+      pages /= 2;
+      continue;
+    }
+    if (first_error.message().empty()) return fail("no CPU could be opened");
+    return fail(first_error);
+  }
+}
+
+void Session::open_sched(pid_t pid) {
+  sched_.switches = true;
+  sched_.schedstat = true;
+  std::optional<std::string> tracefs;
+  std::string tracefs_why;
+  if (opt_.sched.use_tracefs) {
+    auto t = find_tracefs(::geteuid() == 0);
+    if (t) {
+      tracefs = *t;
+    } else {
+      tracefs_why = t.error().message();
+    }
+  } else {
+    tracefs_why = "tracefs use was turned off (DIAL9_TEST_NO_TRACEFS)";
+  }
+  const size_t pages = std::max<size_t>(8, opt_.mmap_pages);
+
+  // Switch-out stacks: sched_switch (with the kind of wait), else the
+  // context-switches software event (stack only).
+  std::string stacks_why;
+  if (tracefs) {
+    auto tp = read_tracepoint(*tracefs, "sched", "sched_switch");
+    const TracepointField* f = tp ? tp->field("prev_state") : nullptr;
+    if (f) {
+      auto set = open_ring_set(Role::kSwitchOut, switch_out_attr(attr_, SwitchStackSource::kSchedSwitchTracepoint, tp->id),
+                               pid, pages);
+      if (set) {
+        sched_sets_.push_back(std::move(*set));
+        sched_.stacks = SwitchStackSource::kSchedSwitchTracepoint;
+        prev_state_ = *f;
+      } else {
+        stacks_why = set.error().message();
+      }
+    } else {
+      stacks_why = tp ? "sched_switch has no prev_state field" : tp.error().message();
+    }
+  }
+  if (sched_.stacks == SwitchStackSource::kNone) {
+    auto set = open_ring_set(Role::kSwitchOut, switch_out_attr(attr_, SwitchStackSource::kContextSwitchEvent, 0), pid, pages);
+    if (set) {
+      sched_sets_.push_back(std::move(*set));
+      sched_.stacks = SwitchStackSource::kContextSwitchEvent;
+      degraded_.push_back("off-CPU waits are not split into sleeping / uninterruptible (I/O) / stopped: " +
+                          (tracefs ? stacks_why : tracefs_why) +
+                          "; fix: run dial9 as root, or give it CAP_PERFMON and read access to tracefs");
+    } else {
+      int e = set.error().errno_value();
+      degraded_.push_back(
+          "off-CPU stacks are off (blocked time per thread is still recorded): " +
+          (e == EACCES || e == EPERM ? "kernel.perf_event_paranoid is " + std::to_string(paranoid_level()) +
+                                           "; fix: sudo sysctl kernel.perf_event_paranoid=1, or grant CAP_PERFMON"
+                                     : set.error().message()));
+    }
+  }
+
+  // Wakeups: every CPU, any process as the waker, filtered to the target.
+  std::string wakers_why = tracefs_why;
+  if (tracefs) {
+    auto tp = read_tracepoint(*tracefs, "sched", "sched_waking");
+    const TracepointField* f = tp ? tp->field("pid") : nullptr;
+    if (!f) {
+      wakers_why = tp ? "sched_waking has no pid field" : tp.error().message();
+    } else {
+      woken_pid_ = *f;
+      perf_event_attr wa = waking_attr(tp->id, 1, false, opt_.sampling.kernel);
+      wa.disabled = 1;  // enabled once filtered, so no other process's wakeups slip in
+      auto set = open_ring_set(Role::kWaking, wa, -1, pages);
+      if (set) {
+        sched_sets_.push_back(std::move(*set));
+        sched_.wakers = true;
+        if (opt_.sched.waker_stack_every > 0) {
+          perf_event_attr ws = waking_attr(tp->id, opt_.sched.waker_stack_every, true, opt_.sampling.kernel);
+          ws.disabled = 1;
+          auto stacks = open_ring_set(Role::kWakerStack, ws, -1, pages);
+          if (stacks) {
+            sched_sets_.push_back(std::move(*stacks));
+            sched_.waker_stacks = true;
+          } else {
+            degraded_.push_back("waker stacks are off: " + stacks.error().message());
+          }
+        }
+        wakeup_filter_ = tid_filter(f->name, {static_cast<uint32_t>(pid)});
+        for (RingSet& s : sched_sets_) {
+          if (s.role != Role::kWaking && s.role != Role::kWakerStack) continue;
+          if (auto ok = filter_ring_set(s, wakeup_filter_); !ok) {
+            sched_.wakers = sched_.waker_stacks = false;
+            wakers_why = ok.error().message();
+          }
+        }
+        if (!sched_.wakers) {
+          std::erase_if(sched_sets_, [](const RingSet& s) { return s.role == Role::kWaking || s.role == Role::kWakerStack; });
+        }
+      } else {
+        int e = set.error().errno_value();
+        wakers_why = e == EACCES || e == EPERM ? "watching wakeups on every CPU needs CAP_PERFMON (or perf_event_paranoid -1)"
+                                               : set.error().message();
+      }
+    }
+  }
+  if (!sched_.wakers) {
+    std::string fix = "fix: run dial9 as root, or give it CAP_PERFMON and read access to tracefs";
+    if (!tracefs && tracefs_why.find("not mounted") != std::string::npos) fix += ", mounted with: sudo mount -t tracefs nodev /sys/kernel/tracing";
+    degraded_.push_back("who woke whom, and run-queue latency after wakeups, are not recorded: " + wakers_why + "; " + fix);
+  }
+}
+
+Result<void> Session::filter_ring_set(RingSet& set, const std::string& filter) {
+  for (PerfRing& r : set.rings) {
+    if (auto f = r.set_filter(filter); !f) return f;
+    if (auto e = r.enable(); !e) return e;
+  }
+  return {};
+}
+
+void Session::refilter_wakeups(const std::vector<uint32_t>& tids, std::vector<RingSet>& retired) {
+  std::string filter = tid_filter(woken_pid_ ? woken_pid_->name : "pid", tids);
+  if (filter == wakeup_filter_) return;
+  // The kernel sets a tracepoint filter once per event (EEXIST after), so
+  // new threads mean new events: opened and filtered before the old ones
+  // close, so no wakeup falls between them (one seen by both is written
+  // once: the second finds the thread no longer blocked).
+  std::vector<RingSet> fresh;
+  bool ok = !filter.empty();
+  for (RingSet& set : sched_sets_) {
+    if (!ok || (set.role != Role::kWaking && set.role != Role::kWakerStack)) continue;
+    auto next = open_ring_set(set.role, set.attr, -1, set.pages);
+    ok = next && filter_ring_set(*next, filter);
+    if (ok) fresh.push_back(std::move(*next));
+  }
+  if (!ok) {
+    if (!refilter_failed_ && opt_.note) {
+      opt_.note(filter.empty() ? "warning: the target has too many threads to filter wakeups by thread: wakeups of "
+                                 "its newest threads are not recorded"
+                               : "warning: wakeups of the target's newest threads are not recorded: cannot reopen "
+                                 "the wakeup events");
+    }
+    refilter_failed_ = true;
+    return;
+  }
+  size_t k = 0;
+  for (RingSet& set : sched_sets_) {
+    if (set.role != Role::kWaking && set.role != Role::kWakerStack) continue;
+    retired.push_back(std::move(set));
+    set = std::move(fresh[k++]);
+  }
+  wakeup_filter_ = filter;
+}
+
 Result<SessionResult> Session::run(format::SegmentWriter& writer) {
   SessionResult res;
-  Converter conv(opt_.unwinder.get());
+  Converter conv(opt_.unwinder.get(), SchedFields{prev_state_, woken_pid_});
   if (!opt_.program_name.empty()) conv.name(static_cast<uint32_t>(pid_), opt_.program_name.substr(0, 15));
+  conv.launched(static_cast<uint32_t>(pid_));
   UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
   if (!ep) return fail(Error::from_errno("epoll_create1"));
   auto watch = [&](int fd, uint64_t tag) {
@@ -327,9 +669,15 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
     ev.data.u64 = tag;
     return ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev) == 0;
   };
-  // Tags: 0..n-1 rings, then these.
-  const uint64_t kTimer = 1u << 20, kSignal = kTimer + 1, kChild = kTimer + 2;
-  for (size_t i = 0; i < rings_.size(); ++i) watch(rings_[i].fd(), i);
+  // Any ring's wakeup drains them all, so rings share one tag.
+  const uint64_t kRing = 0, kTimer = 1, kSignal = 2, kChild = 3;
+  auto watch_sched_rings = [&] {
+    for (RingSet& set : sched_sets_) {
+      for (PerfRing& r : set.rings) watch(r.fd(), kRing);  // EEXIST for those already watched
+    }
+  };
+  for (PerfRing& r : rings_) watch(r.fd(), kRing);
+  watch_sched_rings();
   UniqueFd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   itimerspec its{};
   its.it_interval.tv_sec = static_cast<time_t>(opt_.batch_interval_ns / 1000000000u);
@@ -349,32 +697,106 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
   watch(pidfd.get(), kChild);
 
   // Records of one drain, from every ring, converted in time order: a
-  // thread renamed on one CPU and sampled on another must get its new name.
+  // thread renamed on one CPU and sampled on another must get its new name,
+  // and a switch record must follow the switch-out sample taken just before
+  // it on another ring. A record may still be on its way into a ring that
+  // was drained first, so records newer than the drain's start (less a
+  // margin) wait for the next drain.
   std::vector<ParsedRecord> recs;
+  std::vector<Role> roles;
   std::vector<size_t> order;
   size_t used = 0;
   Error parse_error;
-  auto drain_all = [&] {
-    used = 0;
-    for (PerfRing& r : rings_) {
-      r.drain([&](std::span<const uint8_t> bytes) {
-        if (used == recs.size()) recs.emplace_back();
-        if (auto ok = parse_record(bytes, attr_.sample_type, recs[used], attr_.sample_regs_user); ok) {
-          ++used;
-        } else if (parse_error.message().empty()) {
-          parse_error = ok.error();
-        }
-      });
+  constexpr uint64_t kReorderWindowNs = 5'000'000;
+  auto drain_ring = [&](PerfRing& ring, Role role, const perf_event_attr& attr) {
+    ring.drain([&](std::span<const uint8_t> bytes) {
+      if (used == recs.size()) {
+        recs.emplace_back();
+        roles.emplace_back();
+      }
+      if (auto ok = parse_record(bytes, attr.sample_type, recs[used], attr.sample_regs_user); ok) {
+        roles[used++] = role;
+      } else if (parse_error.message().empty()) {
+        parse_error = ok.error();
+      }
+    });
+  };
+  std::vector<uint32_t> live;
+  std::vector<ParsedRecord> carry;
+  std::vector<Role> carry_roles;
+  auto drain_all = [&](bool final) {
+    const uint64_t horizon = final ? UINT64_MAX : mono_ns() - kReorderWindowNs;
+    for (PerfRing& r : rings_) drain_ring(r, Role::kSampling, attr_);
+    for (RingSet& set : sched_sets_) {
+      for (PerfRing& r : set.rings) drain_ring(r, set.role, set.attr);
     }
     order.resize(used);
     for (size_t i = 0; i < used; ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return recs[a].time < recs[b].time; });
-    for (size_t i : order) conv.on_record(recs[i], res);
+    size_t done = 0;
+    for (size_t i : order) {
+      ParsedRecord& r = recs[i];
+      if (r.time >= horizon) break;
+      ++done;
+      switch (roles[i]) {
+        case Role::kSampling:
+          conv.on_record(r, res);
+          break;
+        case Role::kSwitchOut:
+          if (r.kind == RecordKind::kSample) {
+            conv.on_switch_out_sample(r);
+          } else {
+            conv.sched_lost(r, res);
+          }
+          break;
+        case Role::kWaking:
+        case Role::kWakerStack:
+          if (r.kind == RecordKind::kSample) {
+            conv.on_waking(r, roles[i] == Role::kWakerStack, res);
+          } else {
+            conv.sched_lost(r, res);
+          }
+          break;
+      }
+    }
+    // Keep the records not converted yet, in time order, at the front
+    // (swapped through `carry`, so their buffers are reused, not copied).
+    const size_t keep = used - done;
+    if (carry.size() < keep) carry.resize(keep);
+    carry_roles.resize(keep);
+    for (size_t j = 0; j < keep; ++j) {
+      std::swap(carry[j], recs[order[done + j]]);
+      carry_roles[j] = roles[order[done + j]];
+    }
+    for (size_t j = 0; j < keep; ++j) {
+      std::swap(recs[j], carry[j]);
+      roles[j] = carry_roles[j];
+    }
+    used -= done;
+  };
+  // New threads need new wakeup events (see refilter_wakeups); the old
+  // events' last records join the next drain.
+  std::vector<RingSet> retired;
+  auto refilter = [&] {
+    if (!sched_.wakers || !conv.live_threads_changed(live)) return;
+    refilter_wakeups(live, retired);
+    if (retired.empty()) return;
+    watch_sched_rings();
+    for (RingSet& set : retired) {
+      for (PerfRing& r : set.rings) {
+        (void)r.disable();
+        drain_ring(r, set.role, set.attr);
+      }
+    }
+    retired.clear();
   };
   auto note = [&](const std::string& s) {
     if (opt_.note) opt_.note(s);
   };
 
+  // Schedstat totals are read this often (a few microseconds per thread).
+  constexpr uint64_t kSchedStatIntervalNs = 250'000'000;
+  uint64_t last_schedstat = 0;
   const uint64_t deadline = opt_.duration_ns ? mono_ns() + opt_.duration_ns : UINT64_MAX;
   int interrupts = 0;
   bool stop = false;
@@ -389,12 +811,18 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
     if (n < 0 && errno != EINTR) return fail(Error::from_errno("epoll_wait"));
     for (int i = 0; i < n; ++i) {
       uint64_t tag = evs[i].data.u64;
-      if (tag < rings_.size()) {
-        drain_all();
+      if (tag == kRing) {
+        drain_all(false);
       } else if (tag == kTimer) {
         uint64_t ticks;
         (void)!::read(timer.get(), &ticks, sizeof ticks);
-        drain_all();
+        drain_all(false);
+        refilter();
+        uint64_t now = mono_ns();
+        if (sched_.schedstat && now - last_schedstat >= kSchedStatIntervalNs) {
+          conv.sched_stats(now);
+          last_schedstat = now;
+        }
         conv.flush(writer);
       } else if (tag == kSignal) {
         signalfd_siginfo si{};
@@ -416,7 +844,7 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
           res.exited = true;
           int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
           res.exit_status = sig ? 128 + sig : WEXITSTATUS(status);
-          drain_all();
+          drain_all(true);
           conv.process_exit(mono_ns(), pid_, res.exit_status, sig);
           stop = true;
         }
@@ -429,7 +857,11 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
   }
   // Stop sampling before the last drain, so nothing arrives after it.
   for (PerfRing& r : rings_) (void)r.disable();
-  drain_all();
+  for (RingSet& set : sched_sets_) {
+    for (PerfRing& r : set.rings) (void)r.disable();
+  }
+  drain_all(true);
+  if (sched_.schedstat) conv.sched_stats(mono_ns());
   // The kernel reports a loss as a record only with the ring's next write,
   // so losses just before the end may never arrive as records; the event's
   // own count has them all.

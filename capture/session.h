@@ -14,12 +14,15 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/result.h"
 #include "capture/event_spec.h"
 #include "capture/perf_ring.h"
+#include "capture/sched_capture.h"
+#include "capture/tracefs.h"
 #include "capture/stack_unwinder.h"
 
 namespace dial9::format {
@@ -45,6 +48,8 @@ struct SessionOptions {
   // Completes callchains from the stack copies samples carry (when
   // sampling.user_stack_bytes is set); none: frame-pointer chains as they are.
   std::shared_ptr<StackUnwinder> unwinder;
+  // Scheduler capture (capture/sched_capture.h).
+  SchedOptions sched;
 };
 
 struct SessionResult {
@@ -58,6 +63,11 @@ struct SessionResult {
   bool exited = false;      // the program exited while recorded
   int exit_status = 0;      // its status as a shell reports it (128 + signal)
   bool detached = false;    // recording stopped and the program left running
+  // Scheduler capture.
+  uint64_t switches = 0;     // switch-outs recorded
+  uint64_t offcpu_stacks = 0;  // blocking switch-outs with a stack
+  uint64_t wakeups = 0;      // wakeups of blocked target threads
+  uint64_t sched_lost = 0;   // scheduler events the kernel could not deliver
 };
 
 class Session {
@@ -71,6 +81,8 @@ class Session {
   // What was lost to missing permissions, with the fix, one line each.
   const std::vector<std::string>& degraded() const { return degraded_; }
   const perf_event_attr& attr() const { return attr_; }
+  // What scheduler capture could open (see SchedOptions).
+  const SchedCapabilities& sched() const { return sched_; }
   // Ring data pages per CPU, as opened (see shrink_rings_to_fit).
   size_t mmap_pages() const { return opt_.mmap_pages; }
 
@@ -79,7 +91,20 @@ class Session {
 
  private:
   Session() = default;
-  struct State;
+  // What a ring's records are (their attr says how to decode them).
+  enum class Role : uint8_t { kSampling, kSwitchOut, kWaking, kWakerStack };
+  struct RingSet {
+    Role role = Role::kSampling;
+    perf_event_attr attr{};
+    std::vector<PerfRing> rings;
+    std::vector<int> cpus;
+    size_t pages = 0;
+  };
+  void open_sched(pid_t pid);
+  Result<RingSet> open_ring_set(Role role, const perf_event_attr& attr, pid_t pid, size_t pages);
+  static Result<void> filter_ring_set(RingSet& set, const std::string& filter);
+  // Points the wakeup events at `tids`; the events it replaces go to `retired`.
+  void refilter_wakeups(const std::vector<uint32_t>& tids, std::vector<RingSet>& retired);
   pid_t pid_ = -1;
   SessionOptions opt_;
   perf_event_attr attr_{};
@@ -87,6 +112,11 @@ class Session {
   std::vector<int> ring_cpus_;
   std::vector<std::string> degraded_;
   bool lost_from_read_ = true;  // read_format PERF_FORMAT_LOST accepted
+  SchedCapabilities sched_;
+  std::vector<RingSet> sched_sets_;  // switch-out, waking, waker-stack rings
+  std::optional<TracepointField> prev_state_, woken_pid_;
+  std::string wakeup_filter_;
+  bool refilter_failed_ = false;
 };
 
 // Whether the hardware `cycles` event can sample here (false in most VMs):

@@ -77,6 +77,8 @@ struct RecordOptions {
   std::string compression = "zstd";
   std::string on_seal;
   int64_t mmap_pages = 0;  // 0: chosen from the call graph
+  bool no_sched = false;
+  int64_t waker_stacks = capture::kDefaultWakerStackEvery;
   bool quiet = false;
 };
 
@@ -214,6 +216,11 @@ int run_record(const RecordOptions& o) {
     so.sampling.frequency_hz = static_cast<uint64_t>(o.frequency);
     so.sampling.period = static_cast<uint64_t>(o.period);
     so.sampling.kernel = !o.no_kernel;
+    if (o.waker_stacks < 0) throw UsageError{"--waker-stacks must be 0 (off) or a positive N, not " + std::to_string(o.waker_stacks)};
+    so.sched.enabled = !o.no_sched;
+    so.sched.waker_stack_every = static_cast<uint32_t>(o.waker_stacks);
+    // Test hook: record as on a host without tracefs access.
+    if (const char* v = std::getenv("DIAL9_TEST_NO_TRACEFS"); v && *v && std::string(v) != "0") so.sched.use_tracefs = false;
     std::vector<std::string> notes;
     if (o.event.empty()) {
       so.sampling.event = capture::can_sample_cycles() ? "cycles" : "cpu-clock";
@@ -259,7 +266,8 @@ int run_record(const RecordOptions& o) {
                     {o.period ? "period" : "frequency_hz", std::to_string(o.period ? o.period : o.frequency)},
                     {"kernel_samples", (*session)->attr().exclude_kernel ? "false" : "true"},
                     {"call_graph", o.call_graph},
-                    {"mmap_pages", std::to_string((*session)->mmap_pages())}};
+                    {"mmap_pages", std::to_string((*session)->mmap_pages())},
+                    {"sched", capture::sched_metadata((*session)->sched())}};
     // Kernel frames are named from /proc/kallsyms when segments are sealed;
     // a kernel that hides its addresses from this user leaves them unnamed.
     if (!(*session)->attr().exclude_kernel) {
@@ -316,6 +324,17 @@ int run_record(const RecordOptions& o) {
                     static_cast<double>(res->unwind_ns) / 1000.0 / static_cast<double>(res->unwound));
       say(line);
     }
+    if (!o.no_sched) {
+      std::snprintf(line, sizeof line,
+                    "scheduler: %" PRIu64 " switch-outs, %" PRIu64 " off-CPU stacks, %" PRIu64
+                    " wakeups (captured: %s)",
+                    res->switches, res->offcpu_stacks, res->wakeups, capture::sched_metadata((*session)->sched()).c_str());
+      say(line);
+      if (res->sched_lost) {
+        say("warning: " + std::to_string(res->sched_lost) + " scheduler events were lost: use a larger ring (--mmap-pages " +
+            std::to_string((*session)->mmap_pages() * 4) + ") or --waker-stacks 0");
+      }
+    }
     if (res->throttles) say("the kernel throttled sampling " + std::to_string(res->throttles) + " times (kernel.perf_event_max_sample_rate)");
     say(std::to_string(st.segments_sealed) + " segment(s), " + human_bytes(st.bytes_written) + " in " + out);
     if (st.dropped_batches) say("warning: " + std::to_string(st.dropped_batches) + " batches could not be written and were dropped");
@@ -368,6 +387,8 @@ RunFn add_record_command(CLI::App& app, std::shared_ptr<std::vector<std::string>
   cmd->add_option("--compression", o->compression, "Segment compression")->check(CLI::IsMember({"zstd", "gzip", "none"}))->capture_default_str();
   cmd->add_option("--on-seal", o->on_seal, "Run this shell command for each sealed segment, {} replaced by its path")->type_name("CMD");
   cmd->add_option("--mmap-pages", o->mmap_pages, "Perf ring size per CPU, in pages (a power of two; default 64 for fp, 128 for auto, 256 for dwarf)")->type_name("N");
+  cmd->add_flag("--no-sched", o->no_sched, "Do not record scheduler activity (thread states, off-CPU stacks, wakeups)");
+  cmd->add_option("--waker-stacks", o->waker_stacks, "Record the waker's stack for one wakeup in N (0: none)")->capture_default_str()->type_name("N");
   cmd->add_flag("-q,--quiet", o->quiet, "Print only errors");
   return [o, program] {
     o->command = *program;

@@ -132,7 +132,8 @@ struct Mapping {
   std::span<const uint8_t> build_id;
   bool executable = false;
 };
-enum class LostSource : uint8_t { kRingFull = 0, kKernel = 1, kWriterQueue = 2 };
+// kSchedRing: scheduler events (switch-out stacks, wakeups), not samples.
+enum class LostSource : uint8_t { kRingFull = 0, kKernel = 1, kWriterQueue = 2, kSchedRing = 3 };
 struct Lost {
   uint8_t source = 0;  // a LostSource
   uint64_t cpu = 0;

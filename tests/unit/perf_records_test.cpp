@@ -181,3 +181,40 @@ TEST_CASE("a sample with user registers and a stack copy keeps only the valid st
   auto badrec = bad.done();
   CHECK_FALSE(parse_record(badrec, type, r, mask));
 }
+
+TEST_CASE("a switch record: direction and preemption from misc, who and when from the trailer") {
+  auto out = RecordBuilder(PERF_RECORD_SWITCH, PERF_RECORD_MISC_SWITCH_OUT | PERF_RECORD_MISC_SWITCH_OUT_PREEMPT)
+                 .trailer(10, 11, 5000, 1, 9)
+                 .done();
+  ParsedRecord r;
+  REQUIRE(parse_record(out, kType, r));
+  CHECK(r.kind == RecordKind::kSwitch);
+  CHECK((r.pid == 10 && r.tid == 11 && r.time == 5000 && r.cpu == 1));
+  CHECK((r.misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT) != 0);
+  // Without its trailer it is refused rather than read with a zero time.
+  auto bare = RecordBuilder(PERF_RECORD_SWITCH, 0).done();
+  CHECK_FALSE(parse_record(bare, kType, r));
+}
+
+TEST_CASE("a tracepoint sample keeps its raw record") {
+  auto rec = RecordBuilder(PERF_RECORD_SAMPLE, PERF_RECORD_MISC_KERNEL)
+                 .u64(1)             // identifier
+                 .u64(0xffffffff81000000)  // ip
+                 .u32(5).u32(6)      // pid, tid
+                 .u64(42)            // time
+                 .u32(0).u32(0)      // cpu, res
+                 .u64(1)             // period
+                 .u32(12)            // raw size
+                 .u32(0x11111111).u32(0x22222222).u32(0x33333333)
+                 .u32(0)             // padding to 8 bytes
+                 .done();
+  ParsedRecord r;
+  REQUIRE(parse_record(rec, kSampleType | PERF_SAMPLE_RAW, r));
+  REQUIRE(r.raw.size() == 12);
+  CHECK(r.raw[4] == 0x22);
+  // A raw size beyond the record is an error.
+  auto lying = rec;
+  uint32_t huge = 4096;
+  std::memcpy(lying.data() + 8 + 48, &huge, 4);
+  CHECK_FALSE(parse_record(lying, kSampleType | PERF_SAMPLE_RAW, r));
+}

@@ -1,0 +1,93 @@
+// Scheduler capture: when each thread of the target runs, waits for a CPU or
+// blocks, where it blocked, and who woke it. The decisions here are pure
+// (attrs, filters, state decoding, what the recording captured); the session
+// opens the events and feeds their records through.
+//
+// What is captured depends on what the host allows (a ladder, strongest
+// first; each rung keeps what the ones below have):
+//   - context-switch records on the sampling event (`context_switch`): every
+//     switch-out and switch-in of a target thread, preempted or not. Needs
+//     nothing beyond recording itself (works at perf_event_paranoid 2).
+//   - switch-out stacks: a sample at each switch-out, from the
+//     `sched:sched_switch` tracepoint (which also says whether the thread
+//     slept, waited uninterruptibly or stopped; needs tracefs and
+//     CAP_PERFMON for its raw data), else from the `context-switches`
+//     software event (needs kernel samples: paranoid <= 1).
+//   - wakeups: `sched:sched_waking` on every CPU, filtered to the target's
+//     threads, so wakers from any process are seen (tracefs and CAP_PERFMON).
+//   - /proc schedstat totals per thread, always: the run-queue wait no
+//     rung above can split out is at least known in total.
+#pragma once
+
+#include <linux/perf_event.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "format/events.h"
+
+namespace dial9::capture {
+
+// `dial9 record --waker-stacks N`: one wakeup in N carries the waker's
+// stack. 0 turns waker stacks off.
+inline constexpr uint32_t kDefaultWakerStackEvery = 8;
+
+// Bytes of user stack copied at a switch-out so a blocking call in a library
+// without frame pointers (read, pthread_mutex_lock, nanosleep) still shows
+// its caller: enough for the library's own frames; the frame-pointer chain
+// supplies the rest.
+inline constexpr uint32_t kSwitchStackBytes = 512;
+
+struct SchedOptions {
+  bool enabled = true;                     // --no-sched turns it off
+  uint32_t waker_stack_every = kDefaultWakerStackEvery;
+  bool use_tracefs = true;                 // false: behave as if tracefs were missing (tests)
+};
+
+enum class SwitchStackSource { kNone, kSchedSwitchTracepoint, kContextSwitchEvent };
+
+// What a recording captured, for the segment metadata (`sched` key) and the
+// summary.
+struct SchedCapabilities {
+  bool switches = false;
+  SwitchStackSource stacks = SwitchStackSource::kNone;
+  bool wakers = false;
+  bool waker_stacks = false;
+  bool schedstat = false;
+};
+// "switches,stacks,states,wakers,waker_stacks,schedstat", or "off".
+std::string sched_metadata(const SchedCapabilities& c);
+
+// The switch-out sampler's attr, derived from the sampling attr (same
+// clock, inheritance, kernel/user choice, callchains and stack copies): the
+// tracepoint (with its raw record) or the software context-switch event,
+// every occurrence.
+perf_event_attr switch_out_attr(const perf_event_attr& sampling, SwitchStackSource source,
+                                uint64_t tracepoint_id);
+
+// sched_waking on one CPU for every process (the session filters it to the
+// target's threads): every wakeup (`period` 1, no stack), or one in
+// `period` with the waker's callchain.
+perf_event_attr waking_attr(uint64_t tracepoint_id, uint64_t period, bool callchain, bool kernel);
+
+// A tracepoint filter that keeps events whose `field` is one of `tids`
+// ("pid == 7 || (pid >= 10 && pid <= 14)"): runs of consecutive ids become
+// ranges so a thread pool fits. Empty when the filter would exceed the
+// kernel's limit (a page); the caller then captures no wakeups rather than
+// every wakeup on the machine.
+std::string tid_filter(std::string_view field, std::vector<uint32_t> tids);
+
+// A thread's state after a switch-out, from sched_switch's `prev_state`
+// (TASK_REPORT bits; bit 8 and above set, or 0, mean it was preempted and
+// is still runnable). `dead` is set for an exiting thread, whose last
+// switch-out is not a wait.
+format::ThreadState state_from_prev_state(int64_t prev_state, bool& dead);
+
+// The kernel's cumulative run and wait figures for a thread, from
+// /proc/PID/task/TID/schedstat ("run_ns wait_ns timeslices"). False when
+// the text is not three numbers.
+bool parse_schedstat(std::string_view text, format::SchedStat& out);
+
+}  // namespace dial9::capture
