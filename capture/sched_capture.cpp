@@ -51,8 +51,11 @@ perf_event_attr waking_attr(uint64_t tracepoint_id, uint64_t period, bool callch
   a.type = PERF_TYPE_TRACEPOINT;
   a.config = tracepoint_id;
   a.sample_period = period == 0 ? 1 : period;
+  // No PERF_SAMPLE_PERIOD: with it, a software event with a fixed period
+  // writes a sample for every occurrence (perf_swevent_event), and one in
+  // `period` would be all of them.
   a.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
-                  PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_RAW;
+                  PERF_SAMPLE_CPU | PERF_SAMPLE_RAW;
   if (callchain) {
     a.sample_type |= PERF_SAMPLE_CALLCHAIN;
     a.exclude_callchain_kernel = kernel ? 0 : 1;

@@ -149,6 +149,8 @@ TEST_CASE("wakeup events: raw records on every CPU, callchains only for the samp
   CHECK((every.inherit == 0 && every.use_clockid == 1 && every.sample_id_all == 1));
   perf_event_attr stacks = waking_attr(375, 8, true, false);
   CHECK(stacks.sample_period == 8);
+  // PERF_SAMPLE_PERIOD would make the kernel sample every occurrence.
+  CHECK((stacks.sample_type & PERF_SAMPLE_PERIOD) == 0);
   CHECK((stacks.sample_type & PERF_SAMPLE_CALLCHAIN) != 0);
   CHECK(stacks.exclude_callchain_kernel == 1);
 }
