@@ -107,6 +107,14 @@ format::ThreadState state_from_prev_state(int64_t prev_state, bool& dead) {
   return ThreadState::kBlocked;                        // P (parked) and anything newer
 }
 
+const char* interrupt_context(uint64_t flags) {
+  // TRACE_FLAG_* of include/linux/trace_events.h.
+  if (flags & 0x40) return "nmi";
+  if (flags & 0x08) return "hardirq";
+  if (flags & 0x10) return "softirq";
+  return nullptr;
+}
+
 bool parse_schedstat(std::string_view text, format::SchedStat& out) {
   uint64_t v[3];
   const char* p = text.data();

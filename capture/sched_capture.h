@@ -85,6 +85,11 @@ std::string tid_filter(std::string_view field, std::vector<uint32_t> tids);
 // switch-out is not a wait.
 format::ThreadState state_from_prev_state(int64_t prev_state, bool& dead);
 
+// "hardirq", "softirq" or "nmi" when a tracepoint's common_flags say it
+// fired in interrupt context (where the current thread did not cause the
+// event), else nullptr.
+const char* interrupt_context(uint64_t common_flags);
+
 // The kernel's cumulative run and wait figures for a thread, from
 // /proc/PID/task/TID/schedstat ("run_ns wait_ns timeslices"). False when
 // the text is not three numbers.

@@ -100,6 +100,7 @@ class ProcessState {
 struct SchedFields {
   std::optional<TracepointField> prev_state;  // sched_switch
   std::optional<TracepointField> woken_pid;   // sched_waking
+  std::optional<TracepointField> waking_flags;  // its common_flags (irq context bits)
 };
 
 class Converter {
@@ -119,15 +120,21 @@ class Converter {
     auto woken = read_raw_field(r.raw, *fields_.woken_pid);
     if (!woken || *woken <= 0) return;
     uint32_t tid = static_cast<uint32_t>(*woken);
+    // In interrupt context the current thread is a bystander, not the waker.
+    const char* irq = nullptr;
+    if (fields_.waking_flags) {
+      if (auto flags = read_raw_field(r.raw, *fields_.waking_flags)) irq = interrupt_context(static_cast<uint64_t>(*flags));
+    }
+    const uint32_t waker_pid = irq ? 0 : r.pid, waker_tid = irq ? 0 : r.tid;
     if (with_stack) {
-      w_.waker_stack(r.time, WakerStack{tid, r.pid, r.tid, {}}, r.callchain);
+      w_.waker_stack(r.time, WakerStack{tid, waker_pid, waker_tid, {}}, r.callchain);
     } else {
       // sched_waking also fires for a thread that set itself to sleep but
       // has not left the CPU yet: that is no wait, and not written.
       auto st = states_.find(tid);
       if (st == states_.end() || !is_blocked(st->second)) return;
       st->second = ThreadState::kRunnable;
-      w_.wakeup(r.time, Wakeup{tid, r.pid, r.tid, waker_name(r.pid, r.tid, r.cpu)});
+      w_.wakeup(r.time, Wakeup{tid, waker_pid, waker_tid, irq ? std::string_view(irq) : waker_name(r.pid, r.tid, r.cpu)});
       ++res.wakeups;
     }
     count(r.time);
@@ -572,6 +579,7 @@ void Session::open_sched(pid_t pid) {
       wakers_why = tp ? "sched_waking has no pid field" : tp.error().message();
     } else {
       woken_pid_ = *f;
+      if (const TracepointField* flags = tp->field("common_flags")) waking_flags_ = *flags;
       perf_event_attr wa = waking_attr(tp->id, 1, false, opt_.sampling.kernel);
       wa.disabled = 1;  // enabled once filtered, so no other process's wakeups slip in
       auto set = open_ring_set(Role::kWaking, wa, -1, pages);
@@ -658,7 +666,7 @@ void Session::refilter_wakeups(const std::vector<uint32_t>& tids, std::vector<Ri
 
 Result<SessionResult> Session::run(format::SegmentWriter& writer) {
   SessionResult res;
-  Converter conv(opt_.unwinder.get(), SchedFields{prev_state_, woken_pid_});
+  Converter conv(opt_.unwinder.get(), SchedFields{prev_state_, woken_pid_, waking_flags_});
   if (!opt_.program_name.empty()) conv.name(static_cast<uint32_t>(pid_), opt_.program_name.substr(0, 15));
   conv.launched(static_cast<uint32_t>(pid_));
   UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));

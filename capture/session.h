@@ -114,7 +114,7 @@ class Session {
   bool lost_from_read_ = true;  // read_format PERF_FORMAT_LOST accepted
   SchedCapabilities sched_;
   std::vector<RingSet> sched_sets_;  // switch-out, waking, waker-stack rings
-  std::optional<TracepointField> prev_state_, woken_pid_;
+  std::optional<TracepointField> prev_state_, woken_pid_, waking_flags_;
   std::string wakeup_filter_;
   bool refilter_failed_ = false;
 };

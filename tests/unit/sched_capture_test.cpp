@@ -154,3 +154,11 @@ TEST_CASE("wakeup events: raw records on every CPU, callchains only for the samp
   CHECK((stacks.sample_type & PERF_SAMPLE_CALLCHAIN) != 0);
   CHECK(stacks.exclude_callchain_kernel == 1);
 }
+
+TEST_CASE("a wakeup in interrupt context names the interrupt, not the bystander thread") {
+  CHECK(interrupt_context(0) == nullptr);
+  CHECK(interrupt_context(0x01 | 0x04) == nullptr);  // irqs off, need-resched: still a thread
+  CHECK(std::string(interrupt_context(0x08)) == "hardirq");
+  CHECK(std::string(interrupt_context(0x10)) == "softirq");
+  CHECK(std::string(interrupt_context(0x48)) == "nmi");
+}
