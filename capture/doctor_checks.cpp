@@ -65,15 +65,19 @@ Check decide_kallsyms(const KallsymsProbe& p) {
                   : "sudo sysctl kernel.kptr_restrict=0 kernel.perf_event_paranoid=1, or record as root");
 }
 
+// What scheduler capture loses without tracefs (capture/sched_capture.h).
+constexpr const char* kNoTracefs =
+    "no wakers (who woke whom) and no kind of wait; blocked time and off-CPU stacks come from context-switch "
+    "records and events";
+
 Check decide_tracefs(const TracefsProbe& p) {
   if (p.path.empty()) {
     return make("tracefs", CheckStatus::degraded, "tracefs is not mounted or not readable",
-                "no scheduler tracepoints; off-CPU time from context switches only",
-                "sudo mount -t tracefs nodev /sys/kernel/tracing");
+                kNoTracefs, "sudo mount -t tracefs nodev /sys/kernel/tracing");
   }
   if (!p.sched_switch_id) {
     return make("tracefs", CheckStatus::degraded, p.path + " found but events/sched/sched_switch/id is not readable",
-                "no scheduler tracepoints; off-CPU time from context switches only",
+                kNoTracefs,
                 "record as root, or: sudo chmod -R go+rX " + p.path + "/events/sched");
   }
   return make("tracefs", CheckStatus::ok, p.path + "; sched_switch tracepoint id readable");
