@@ -151,7 +151,11 @@ size_t PerfRing::drain(const std::function<void(std::span<const uint8_t>)>& fn) 
   while (tail + sizeof(perf_event_header) <= head) {
     size_t off = static_cast<size_t>(tail % size);
     perf_event_header h;
-    for (size_t i = 0; i < sizeof h; ++i) reinterpret_cast<uint8_t*>(&h)[i] = data[(off + i) % size];
+    if (off + sizeof h <= size) {
+      std::memcpy(&h, data + off, sizeof h);
+    } else {  // the header itself wraps around the end
+      for (size_t i = 0; i < sizeof h; ++i) reinterpret_cast<uint8_t*>(&h)[i] = data[(off + i) % size];
+    }
     if (h.size < sizeof h || tail + h.size > head) break;  // cannot happen with a sane kernel
     if (off + h.size <= size) {
       fn({data + off, h.size});

@@ -110,8 +110,19 @@ class Converter {
   // Records of the scheduler's rings.
   void on_switch_out_sample(ParsedRecord& r) {
     // Kept until the switch record that follows it says whether the thread
-    // blocked (only then is the stack written, and unwound).
-    std::swap(pending_[r.tid], r);
+    // blocked (only then is the stack written, and unwound). Buffers are
+    // swapped, not copied: `r`'s slot is reused for the next record.
+    ParsedRecord& p = pending_[r.tid];
+    p.kind = r.kind;
+    p.pid = r.pid;
+    p.tid = r.tid;
+    p.cpu = r.cpu;
+    p.time = r.time;
+    p.kernel_frames = r.kernel_frames;
+    p.callchain.swap(r.callchain);
+    p.user_regs.swap(r.user_regs);
+    p.user_stack.swap(r.user_stack);
+    p.raw.swap(r.raw);
   }
 
   void on_waking(const ParsedRecord& r, bool with_stack, SessionResult& res) {
@@ -327,7 +338,7 @@ class Converter {
       write_sample(*sample, r.time, SampleSource::kContextSwitch, res);
       ++res.offcpu_stacks;
     }
-    if (sample) pending_.erase(p);
+    if (sample) sample->time = 0;  // used; its buffers stay for the thread's next one
   }
 
   // The name of a thread that woke a target thread: any process's.
@@ -710,42 +721,50 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
   // it on another ring. A record may still be on its way into a ring that
   // was drained first, so records newer than the drain's start (less a
   // margin) wait for the next drain.
+  // Parsed records live in a pool of slots that keep their buffers; `queue`
+  // holds the slots not converted yet, so carrying a record to the next
+  // drain moves nothing.
   std::vector<ParsedRecord> recs;
   std::vector<Role> roles;
-  std::vector<size_t> order;
-  size_t used = 0;
+  std::vector<uint32_t> free_slots;
+  std::vector<std::pair<uint64_t, uint32_t>> queue;  // (time, slot): sorting touches no record
   Error parse_error;
   constexpr uint64_t kReorderWindowNs = 5'000'000;
   auto drain_ring = [&](PerfRing& ring, Role role, const perf_event_attr& attr) {
     ring.drain([&](std::span<const uint8_t> bytes) {
-      if (used == recs.size()) {
+      uint32_t slot;
+      if (free_slots.empty()) {
+        slot = static_cast<uint32_t>(recs.size());
         recs.emplace_back();
         roles.emplace_back();
+      } else {
+        slot = free_slots.back();
+        free_slots.pop_back();
       }
-      if (auto ok = parse_record(bytes, attr.sample_type, recs[used], attr.sample_regs_user); ok) {
-        roles[used++] = role;
-      } else if (parse_error.message().empty()) {
-        parse_error = ok.error();
+      if (auto ok = parse_record(bytes, attr.sample_type, recs[slot], attr.sample_regs_user); ok) {
+        roles[slot] = role;
+        queue.emplace_back(recs[slot].time, slot);
+      } else {
+        free_slots.push_back(slot);
+        if (parse_error.message().empty()) parse_error = ok.error();
       }
     });
   };
   std::vector<uint32_t> live;
-  std::vector<ParsedRecord> carry;
-  std::vector<Role> carry_roles;
   auto drain_all = [&](bool final) {
     const uint64_t horizon = final ? UINT64_MAX : mono_ns() - kReorderWindowNs;
     for (PerfRing& r : rings_) drain_ring(r, Role::kSampling, attr_);
     for (RingSet& set : sched_sets_) {
       for (PerfRing& r : set.rings) drain_ring(r, set.role, set.attr);
     }
-    order.resize(used);
-    for (size_t i = 0; i < used; ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return recs[a].time < recs[b].time; });
+    std::stable_sort(queue.begin(), queue.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     size_t done = 0;
-    for (size_t i : order) {
+    for (auto [time, i] : queue) {
+      if (time >= horizon) break;
       ParsedRecord& r = recs[i];
-      if (r.time >= horizon) break;
       ++done;
+      free_slots.push_back(i);
       switch (roles[i]) {
         case Role::kSampling:
           conv.on_record(r, res);
@@ -767,20 +786,7 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
           break;
       }
     }
-    // Keep the records not converted yet, in time order, at the front
-    // (swapped through `carry`, so their buffers are reused, not copied).
-    const size_t keep = used - done;
-    if (carry.size() < keep) carry.resize(keep);
-    carry_roles.resize(keep);
-    for (size_t j = 0; j < keep; ++j) {
-      std::swap(carry[j], recs[order[done + j]]);
-      carry_roles[j] = roles[order[done + j]];
-    }
-    for (size_t j = 0; j < keep; ++j) {
-      std::swap(recs[j], carry[j]);
-      roles[j] = carry_roles[j];
-    }
-    used -= done;
+    queue.erase(queue.begin(), queue.begin() + static_cast<ptrdiff_t>(done));
   };
   // New threads need new wakeup events (see refilter_wakeups); the old
   // events' last records join the next drain.
