@@ -1,5 +1,5 @@
-// The overview, span and custom-event sections, scheduler latency, and
-// build_report(), which runs every analysis.
+// The overview, span and custom-event sections, and build_report(), which
+// runs every analysis.
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "report/analysis/analyses.h"
+#include "report/analysis/sched.h"
 #include "report/analysis/stats.h"
 
 namespace dial9::report {
@@ -73,31 +74,9 @@ Overview overview(const TraceModel& m) {
   if (!rate.empty()) o.event += (o.event.empty() ? "" : " at ") + rate;
   o.degraded = m.degraded;
   o.warnings = m.warnings;
+  if (auto it = m.metadata.find("sched"); it != m.metadata.end()) o.sched = it->second;
+  for (SchedNote& n : sched_notes(m)) o.sched_notes.push_back(std::move(n.text));
   return o;
-}
-
-std::optional<SchedLatency> sched_latency(const TraceModel& m) {
-  // Without scheduler events, a runtime's unpark records still say how long
-  // each worker waited in the run queue after it was woken.
-  std::map<uint32_t, std::vector<uint64_t>> per_thread;
-  std::vector<uint64_t> all;
-  for (const Park& p : m.parks) {
-    if (!p.unpark) continue;
-    per_thread[p.tid].push_back(p.sched_wait_ns);
-    all.push_back(p.sched_wait_ns);
-  }
-  if (all.empty()) return std::nullopt;
-  SchedLatency s;
-  s.source = "worker unpark run-queue wait (sched_wait_ns)";
-  s.overall = summarize(all);
-  for (auto& [tid, v] : per_thread) {
-    ThreadLatency t;
-    t.tid = tid;
-    t.name = m.thread_name(tid);
-    t.stats = summarize(v);
-    s.per_thread.push_back(std::move(t));
-  }
-  return s;
 }
 
 std::vector<SpanStats> span_stats(const TraceModel& m) {
@@ -126,7 +105,8 @@ Report build_report(const TraceModel& m, const ReportOptions& o) {
   r.hot_functions = hot_functions(m, o);
   r.threads = thread_rows(m, o);
   r.off_cpu = off_cpu_stacks(m, o);
-  r.sched_latency = sched_latency(m);
+  r.off_cpu_notes = off_cpu_notes(m);
+  r.sched_latency = sched_latency(m, o);
   r.runtime = runtime_analysis(m, o);
   r.spans = span_stats(m);
   r.custom_events = custom_event_counts(m);

@@ -1,5 +1,5 @@
-// Where CPU time goes (hot functions, per thread) and where threads block
-// (off-CPU stacks). Every analysis first counts samples per unique stack, then
+// Where CPU time goes: hot functions and the per-thread table (whose
+// scheduler columns come from sched.h). Every analysis first counts samples per unique stack, then
 // symbolizes each unique stack once, so the cost grows with unique stacks.
 #include <algorithm>
 #include <map>
@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "report/analysis/analyses.h"
+#include "report/analysis/sched.h"
 #include "report/analysis/stacks.h"
 
 namespace dial9::report {
@@ -165,35 +166,22 @@ std::vector<ThreadRow> thread_rows(const TraceModel& m, const ReportOptions& o) 
     r.runnable_ns = w.waited;
     r.blocked_ns = w.parked - w.waited;
   }
+  // Scheduler data, where recorded, is exact and replaces the runtime's.
+  for (const auto& [tid, t] : thread_times(m)) {
+    ThreadRow& r = row_for(tid);
+    r.running_ns = t.running_ns;
+    r.runnable_ns = t.runnable_ns;
+    r.blocked_ns = t.blocked_ns;
+  }
+  // Busiest first: by CPU samples, then by time on a CPU (threads a
+  // scheduler-only trace has no samples for).
   std::sort(rows.begin(), rows.end(), [](const ThreadRow& a, const ThreadRow& b) {
     if (a.cpu_samples != b.cpu_samples) return a.cpu_samples > b.cpu_samples;
+    if (a.running_ns.value_or(0) != b.running_ns.value_or(0)) return a.running_ns.value_or(0) > b.running_ns.value_or(0);
     return a.tid < b.tid;
   });
   if (rows.size() > o.top) rows.resize(o.top);
   return rows;
-}
-
-std::vector<OffCpuStack> off_cpu_stacks(const TraceModel& m, const ReportOptions& o) {
-  // Switch-out samples by stack; the thread is the one that blocked there most.
-  std::unordered_map<StackId, std::unordered_map<uint32_t, uint64_t>> by_stack;
-  for (const Sample& s : m.samples) {
-    if (s.source == 1) ++by_stack[s.stack][s.tid];
-  }
-  std::unordered_map<StackId, uint64_t> totals;
-  for (const auto& [stack, tids] : by_stack) {
-    for (const auto& [tid, n] : tids) totals[stack] += n;
-  }
-  std::vector<OffCpuStack> out;
-  for (const auto& [stack, n] : ranked(totals)) {
-    if (out.size() == o.top) break;
-    OffCpuStack row;
-    row.count = n;
-    row.tid = ranked(by_stack[stack]).front().first;
-    row.thread = m.thread_name(row.tid);
-    row.stack = stack_names(m, stack, o.inlines);
-    out.push_back(std::move(row));
-  }
-  return out;
 }
 
 }  // namespace dial9::report

@@ -38,6 +38,12 @@ struct Overview {
   std::string event;            // sampling event and rate, when recorded
   std::vector<std::string> degraded;
   std::vector<std::string> warnings;
+  // The recording's `sched` metadata as written ("switches,stacks,...",
+  // "off"); nullopt when the trace does not say (older or Tokio traces).
+  std::optional<std::string> sched;
+  // Which scheduler data is missing and what that leaves out, one line each
+  // with the recording's reason when it gave one.
+  std::vector<std::string> sched_notes;
 };
 
 struct HotFunction {
@@ -52,25 +58,32 @@ struct ThreadRow {
   std::string name;
   uint64_t cpu_samples = 0;
   double cpu_pct = 0;  // of all on-CPU samples
-  // From scheduler data; nullopt when the trace has none for the thread.
+  // From scheduler data; nullopt when the trace has none for the thread:
+  // state intervals, else schedstat totals (running and runnable only),
+  // else a runtime worker's park records.
   std::optional<uint64_t> running_ns, runnable_ns, blocked_ns;
   std::string top_function;
 };
 
+// A thread that ended waits on an off-CPU stack. tid 0 is interrupt context
+// (a timer or a device), named "interrupt (swapper/N)".
 struct Waker {
   uint32_t tid = 0;
   std::string thread;
-  uint64_t count = 0;
-  Stack stack;
+  uint64_t count = 0;  // wakeups that ended a wait on the stack
+  Stack stack;         // its most frequent sampled stack when waking these threads; empty when none was sampled
 };
 
 struct OffCpuStack {
   uint32_t tid = 0;  // the thread that blocked most on this stack
   std::string thread;
-  std::optional<uint64_t> blocked_ns;  // nullopt when the trace does not say how long
-  uint64_t count = 0;
+  // Time blocked on the stack: each switch-out's wait until its wakeup (or
+  // until it ran again when no wakeup was recorded). nullopt when the trace
+  // does not say how long (switch-out samples without thread states).
+  std::optional<uint64_t> blocked_ns;
+  uint64_t count = 0;  // switch-outs
   Stack stack;
-  std::vector<Waker> woken_by;
+  std::vector<Waker> woken_by;  // most wakeups first
 };
 
 struct LatencyStats {
@@ -82,12 +95,17 @@ struct ThreadLatency {
   uint32_t tid = 0;
   std::string name;
   LatencyStats stats;
+  uint64_t wait_ns = 0;  // total time runnable, waiting for a CPU
 };
 
+// Run-queue latency: how long threads waited for a CPU once runnable (woken
+// or preempted). From schedstat totals there is no distribution: count and
+// the percentiles are 0 and only wait_ns is known.
 struct SchedLatency {
   std::string source;  // where the figures come from
   LatencyStats overall;
-  std::vector<ThreadLatency> per_thread;
+  uint64_t wait_ns = 0;
+  std::vector<ThreadLatency> per_thread;  // longest p99 (or wait) first
 };
 
 struct WorkerStats {
@@ -156,6 +174,7 @@ struct Report {
   std::vector<HotFunction> hot_functions;
   std::vector<ThreadRow> threads;
   std::vector<OffCpuStack> off_cpu;
+  std::vector<std::string> off_cpu_notes;  // what the section cannot show, and why
   std::optional<SchedLatency> sched_latency;
   std::optional<Runtime> runtime;
   std::vector<SpanStats> spans;

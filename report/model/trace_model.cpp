@@ -42,6 +42,17 @@ const std::string& TraceModel::thread_name(uint32_t tid) const {
   return it == threads.end() ? kEmpty : it->second.name;
 }
 
+std::string TraceModel::waker_name(uint32_t waker) const {
+  if (waker >= wakers.size()) return "";
+  const WakerInfo& w = wakers[waker];
+  const std::string& recorded = strings.get(w.name);
+  if (w.tid == 0) return "interrupt (" + (recorded.empty() ? std::string("idle") : recorded) + ")";
+  // The trace's own name for one of its threads may be newer than the
+  // waker's comm at the time of the wakeup.
+  const std::string& known = thread_name(w.tid);
+  return known.empty() ? recorded : known;
+}
+
 namespace {
 
 using format::Builtin;
@@ -156,11 +167,41 @@ class Builder {
         auto t = format::as_thread_start(e);
         ThreadInfo& info = thread(t.tid);
         info.pid = t.pid;
+        info.start_ns = ts;
         if (info.name.empty()) info.name = m_.thread_name(t.ptid);
         if (t.pid == t.tid) {
           ProcessInfo& p = process(t.pid);
           if (p.command.empty()) p.command = process(t.ppid).command;
         }
+        break;
+      }
+      case Builtin::kThreadExit:
+        thread(format::as_thread_exit(e).tid).exit_ns = ts;
+        break;
+      case Builtin::kThreadState: {
+        auto t = format::as_thread_state(e);
+        // A reader treats states past the known ones as "blocked, kind unknown".
+        auto state = static_cast<uint8_t>(t.state);
+        sched_steps_.push_back({ts, t.tid, kNoWaker, state > 5 ? uint8_t{5} : state});
+        break;
+      }
+      case Builtin::kWakeup: {
+        auto w = format::as_wakeup(e);
+        sched_steps_.push_back({ts, w.tid, waker_index(w.waker_pid, w.waker_tid, w.waker_name), SchedStep::kWakeup});
+        break;
+      }
+      case Builtin::kWakerStack: {
+        auto w = format::as_waker_stack(e);
+        // The waker's frames belong to its own process, which may not be
+        // the traced one.
+        m_.waker_stacks.push_back({ts, w.tid, w.waker_tid, intern_stack(w.waker_pid, w.callchain)});
+        break;
+      }
+      case Builtin::kSchedStat: {
+        auto st = format::as_sched_stat(e);
+        m_.sched_stats.push_back({ts, st.tid, st.run_ns, st.wait_ns, st.timeslices});
+        ThreadInfo& t = thread(st.tid);
+        if (t.pid == 0) t.pid = st.pid;
         break;
       }
       case Builtin::kProcessExit: {
@@ -197,10 +238,13 @@ class Builder {
     std::stable_sort(m_.parks.begin(), m_.parks.end(), by_ts);
     std::stable_sort(m_.queue_depths.begin(), m_.queue_depths.end(), by_ts);
     std::stable_sort(m_.task_dumps.begin(), m_.task_dumps.end(), by_ts);
+    std::stable_sort(m_.waker_stacks.begin(), m_.waker_stacks.end(), by_ts);
+    std::stable_sort(m_.sched_stats.begin(), m_.sched_stats.end(), by_ts);
     std::stable_sort(m_.polls.begin(), m_.polls.end(),
                      [](const Poll& a, const Poll& b) { return a.start_ns < b.start_ns; });
     std::stable_sort(m_.spans.begin(), m_.spans.end(),
                      [](const SpanRecord& a, const SpanRecord& b) { return a.start_ns < b.start_ns; });
+    build_states();  // after the samples are sorted
     // The recorded command line names the launched process best (thread
     // events carry only the 15-character comm).
     auto pid = m_.metadata.find("pid"), command = m_.metadata.find("command");
@@ -321,6 +365,96 @@ class Builder {
     span_events_.shrink_to_fit();
   }
 
+  uint32_t waker_index(uint32_t pid, uint32_t tid, std::string_view name) {
+    StringId n = m_.strings.intern(name);
+    auto [it, added] = waker_ids_.try_emplace(uint64_t{tid} << 32 | n, static_cast<uint32_t>(m_.wakers.size()));
+    if (added) m_.wakers.push_back({pid, tid, n});
+    return it->second;
+  }
+
+  // Turns each thread's state changes and wakeups into intervals. A state
+  // lasts until the thread's next change; a wakeup ends a blocked state and
+  // starts a runnable one (FORMAT.md). Before a thread's first event its
+  // state is known only when that event implies it: a switch-out means it
+  // was running, a wakeup that it was blocked (kind unknown); a switch-in
+  // says nothing (it may have been runnable or blocked). The last state
+  // lasts until the thread exited, else to the end of the trace. A blocked
+  // state's stack is the switch-out sample written at the same time.
+  void build_states() {
+    std::stable_sort(sched_steps_.begin(), sched_steps_.end(), [](const SchedStep& a, const SchedStep& b) {
+      return a.tid != b.tid ? a.tid < b.tid : a.ts < b.ts;
+    });
+    std::vector<uint32_t> off;  // source-1 samples by (tid, ts); samples are sorted by ts
+    for (uint32_t i = 0; i < m_.samples.size(); ++i) {
+      if (m_.samples[i].source == 1) off.push_back(i);
+    }
+    std::stable_sort(off.begin(), off.end(),
+                     [&](uint32_t a, uint32_t b) { return m_.samples[a].tid < m_.samples[b].tid; });
+    size_t next_off = 0;
+    auto stack_at = [&](uint32_t tid, uint64_t ts) {
+      auto before = [&](const Sample& s) { return s.tid != tid ? s.tid < tid : s.ts < ts; };
+      while (next_off < off.size() && before(m_.samples[off[next_off]])) ++next_off;
+      if (next_off < off.size() && m_.samples[off[next_off]].tid == tid && m_.samples[off[next_off]].ts == ts) {
+        return m_.samples[off[next_off]].stack;
+      }
+      return kNoStack;
+    };
+    m_.states.reserve(sched_steps_.size() + sched_steps_.size() / 8);
+    for (size_t a = 0; a < sched_steps_.size();) {
+      const uint32_t tid = sched_steps_[a].tid;
+      size_t b = a;
+      while (b < sched_steps_.size() && sched_steps_[b].tid == tid) ++b;
+      ThreadInfo& info = thread(tid);
+      const uint64_t window_start = std::max(m_.start_ns, info.start_ns);
+      bool open = false;
+      StateInterval cur;
+      auto close = [&](uint64_t end, uint8_t flags) {
+        cur.end_ns = std::max(end, cur.start_ns);
+        cur.flags |= flags;
+        m_.states.push_back(cur);
+      };
+      auto begin = [&](uint64_t ts, uint8_t state, uint32_t waker, uint8_t flags) {
+        cur = StateInterval{};
+        cur.start_ns = ts;
+        cur.tid = tid;
+        cur.state = state;
+        cur.waker = waker;
+        cur.flags = flags;
+        if (state >= 2 && !(flags & StateInterval::kOpenStart)) cur.stack = stack_at(tid, ts);
+        open = true;
+      };
+      const SchedStep& first = sched_steps_[a];
+      if (first.ts > window_start) {
+        if (first.state == SchedStep::kWakeup) {
+          begin(window_start, 5, first.waker, StateInterval::kOpenStart);
+        } else if (first.state != 0) {
+          begin(window_start, 0, kNoWaker, StateInterval::kOpenStart);
+        }
+      }
+      for (size_t i = a; i < b; ++i) {
+        const SchedStep& s = sched_steps_[i];
+        if (s.state == SchedStep::kWakeup) {
+          // A wakeup matters only to a blocked thread (the recorder writes
+          // none for others, but a trace may hold a late one).
+          if (!open || cur.state < 2) continue;
+          cur.waker = s.waker;
+          close(s.ts, 0);
+          begin(s.ts, 1, s.waker, 0);
+        } else {
+          if (open) close(s.ts, 0);
+          begin(s.ts, s.state, kNoWaker, 0);
+        }
+      }
+      if (open) close(info.exit_ns >= cur.start_ns && info.exit_ns != 0 ? info.exit_ns : m_.end_ns, StateInterval::kOpenEnd);
+      a = b;
+    }
+    sched_steps_.clear();
+    sched_steps_.shrink_to_fit();
+    std::sort(m_.states.begin(), m_.states.end(), [](const StateInterval& x, const StateInterval& y) {
+      return x.start_ns != y.start_ns ? x.start_ns < y.start_ns : x.tid < y.tid;
+    });
+  }
+
   void add_degraded(std::string_view all) {
     // Segments repeat the recording's notes, joined by "; ".
     size_t pos = 0;
@@ -354,6 +488,17 @@ class Builder {
     StringId name;
     uint8_t worker;
   };
+  // A ThreadStateEvent (state) or WakeupEvent (kWakeup, with its waker),
+  // made into intervals by finish().
+  struct SchedStep {
+    uint64_t ts;
+    uint32_t tid;
+    uint32_t waker;
+    uint8_t state;
+    static constexpr uint8_t kWakeup = 255;
+  };
+  std::vector<SchedStep> sched_steps_;
+  std::unordered_map<uint64_t, uint32_t> waker_ids_;  // (tid, name) -> index in wakers
   std::vector<WorkerEvent> worker_events_;  // paired into polls by finish()
   std::vector<SpanStep> span_events_;       // paired into spans by finish()
 };
@@ -442,6 +587,19 @@ void restrict(TraceModel& m, const Selection& sel) {
   std::erase_if(m.spans, [&](const SpanRecord& s) { return !in_time(s.start_ns) || !worker_ok(s.worker); });
   std::erase_if(m.task_dumps, [&](const TaskDumpRecord& d) { return !in_time(d.ts); });
   std::erase_if(m.custom_event_records, [&](const CustomEventRecord& c) { return !in_time(c.ts); });
+  std::erase_if(m.states, [&](const StateInterval& s) {
+    return !thread_ok(s.tid) || s.end_ns < from || s.start_ns > to || (s.end_ns == from && s.start_ns < from);
+  });
+  for (StateInterval& s : m.states) {
+    if (s.start_ns < from) s.start_ns = from, s.flags |= StateInterval::kOpenStart;
+    if (s.end_ns > to) {
+      s.end_ns = to;
+      s.flags |= StateInterval::kOpenEnd;
+      if (s.blocked()) s.waker = kNoWaker;  // its wakeup is outside the selection
+    }
+  }
+  std::erase_if(m.waker_stacks, [&](const WakerStackRecord& w) { return !in_time(w.ts) || !thread_ok(w.tid); });
+  std::erase_if(m.sched_stats, [&](const SchedStatRecord& s) { return !in_time(s.ts) || !thread_ok(s.tid); });
   if (sel.from_ns) m.start_ns = std::max(m.start_ns, *sel.from_ns);
   if (sel.to_ns) m.end_ns = std::min(m.end_ns, *sel.to_ns);
   if (!sel.tids.empty() || !sel.pids.empty()) {

@@ -155,10 +155,58 @@ struct CustomEventRecord {
 inline constexpr size_t kMaxCustomEventRecords = 10'000;
 inline constexpr size_t kMaxCustomEventText = 256;
 
+// One stretch of a thread's scheduler state, from its ThreadStateEvents and
+// WakeupEvents (FORMAT.md). A thread's intervals do not overlap; a gap means
+// the state was unknown (before its first event, when that event does not
+// say what came before). 32 bytes: a recording of ~400k switches a second
+// keeps about one interval per switch event.
+struct StateInterval {
+  uint64_t start_ns = 0, end_ns = 0;
+  uint32_t tid = 0;
+  // Blocked intervals: the thread's stack where it blocked (the source-1
+  // sample at the same time), kNoStack when none was recorded.
+  StackId stack = kNoStack;
+  // Blocked intervals ended by a wakeup, and the runnable intervals that
+  // wakeup started: an index into TraceModel::wakers; kNoWaker otherwise
+  // (a runnable interval without one was a preemption).
+  uint32_t waker = UINT32_MAX;
+  uint8_t state = 0;  // a format::ThreadState
+  // kOpenStart: the start is not an event (the window's or the selection's
+  // edge); kOpenEnd: neither is the end. Latencies use closed intervals only.
+  uint8_t flags = 0;
+  static constexpr uint8_t kOpenStart = 1, kOpenEnd = 2;
+  bool blocked() const { return state >= 2; }
+  bool closed() const { return flags == 0; }
+  uint64_t duration() const { return end_ns - start_ns; }
+};
+inline constexpr uint32_t kNoWaker = UINT32_MAX;
+
+// A thread that woke one of the trace's threads; tid 0 is interrupt context.
+struct WakerInfo {
+  uint32_t pid = 0, tid = 0;
+  StringId name = 0;  // as the wakeup named it ("swapper/N" for interrupts)
+};
+
+// A sampled waker stack (WakerStackEvent): at the time of the wakeup of
+// `tid` by `waker_tid` it was taken for, located in the waker's process.
+struct WakerStackRecord {
+  uint64_t ts = 0;
+  uint32_t tid = 0, waker_tid = 0;
+  StackId stack = kNoStack;
+};
+
+// A thread's cumulative /proc schedstat totals at a time.
+struct SchedStatRecord {
+  uint64_t ts = 0;
+  uint32_t tid = 0;
+  uint64_t run_ns = 0, wait_ns = 0, timeslices = 0;
+};
+
 struct ThreadInfo {
   uint32_t pid = 0, tid = 0;
   std::string name;
   uint32_t worker = 255;  // the runtime worker it ran, when known
+  uint64_t start_ns = 0, exit_ns = 0;  // ThreadStart / ThreadExit times, 0 when not in the trace
 };
 
 struct ProcessInfo {
@@ -197,6 +245,13 @@ struct TraceModel {
   std::vector<TaskDumpRecord> task_dumps;
   std::map<std::string, uint64_t> custom_events;  // unknown schemas, by name
   std::vector<CustomEventRecord> custom_event_records;  // in file order
+  // Scheduler data: every thread's state intervals, sorted by start (then
+  // tid); the wakers they name; sampled waker stacks and schedstat totals,
+  // sorted by time.
+  std::vector<StateInterval> states;
+  std::vector<WakerInfo> wakers;
+  std::vector<WakerStackRecord> waker_stacks;
+  std::vector<SchedStatRecord> sched_stats;
   uint64_t lost_samples = 0;      // LostEvent counts, all sources
   uint64_t task_spawns = 0;       // TaskSpawnEvent count
   // Frames of each location id (see StackResolver): location_frames[loc] is
@@ -214,6 +269,9 @@ struct TraceModel {
   // A thread's name, or "" when unknown.
   const std::string& thread_name(uint32_t tid) const;
   bool has_runtime() const { return !polls.empty() || !parks.empty(); }
+  // How a waker is named: its thread name, "interrupt (swapper/N)" for
+  // interrupt context.
+  std::string waker_name(uint32_t waker) const;
 };
 
 struct LoadOptions {
@@ -240,7 +298,9 @@ struct Selection {
 };
 
 // Drops every record outside `sel`: samples by time, thread and process;
-// polls, wakes, parks and spans by time (and parks by thread).
+// polls, wakes, parks and spans by time (and parks by thread); state
+// intervals by thread, cut to the time range (a cut end is marked open);
+// waker stacks and schedstat totals by time and (woken) thread.
 void restrict(TraceModel& model, const Selection& sel);
 
 }  // namespace dial9::report

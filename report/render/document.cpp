@@ -86,6 +86,12 @@ void add_overview(const Report& r, std::vector<Block>& doc) {
   std::string segs = num(o.segments);
   if (!o.skipped_segments.empty()) segs += " read, " + num(o.skipped_segments.size()) + " damaged and skipped";
   f.fields.emplace_back("Segments", segs);
+  if (o.sched) {
+    std::string what = *o.sched;
+    for (size_t p = what.find(','); p != std::string::npos; p = what.find(',', p + 2)) what.replace(p, 1, ", ");
+    f.fields.emplace_back("Scheduler", what.empty() ? "nothing recorded" : what);
+  }
+  for (const auto& n : o.sched_notes) f.fields.emplace_back("Missing", n);
   for (const auto& d : o.degraded) f.fields.emplace_back("Degraded", d);
   for (const auto& s : o.skipped_segments) f.fields.emplace_back("Skipped", s.path + ": " + s.reason);
   for (const auto& w : o.warnings) f.fields.emplace_back("Warning", w);
@@ -125,9 +131,13 @@ void add_threads(const Report& r, std::vector<Block>& doc) {
   for (const auto& th : r.threads) {
     std::vector<std::string> row = {std::to_string(th.tid), th.name, num(th.cpu_samples), pct(th.cpu_pct)};
     if (sched) {
-      row.push_back(opt_duration(th.running_ns));
-      row.push_back(opt_duration(th.runnable_ns));
-      row.push_back(opt_duration(th.blocked_ns));
+      // With all three known, each with its share of the thread's time.
+      uint64_t total = th.running_ns.value_or(0) + th.runnable_ns.value_or(0) + th.blocked_ns.value_or(0);
+      for (const auto* v : {&th.running_ns, &th.runnable_ns, &th.blocked_ns}) {
+        std::string cell = opt_duration(*v);
+        if (*v && th.blocked_ns && total > 0) cell += " " + pct(100.0 * static_cast<double>(**v) / static_cast<double>(total));
+        row.push_back(std::move(cell));
+      }
     }
     row.push_back(th.top_function);
     t.rows.push_back(std::move(row));
@@ -137,16 +147,20 @@ void add_threads(const Report& r, std::vector<Block>& doc) {
 
 void add_off_cpu(const Report& r, std::vector<Block>& doc) {
   if (r.off_cpu.empty()) return;
-  doc.push_back(heading("Off-CPU (where threads were switched out, by " +
-                        std::string(r.off_cpu.front().blocked_ns ? "blocked time" : "samples") + ")"));
+  const bool timed = r.off_cpu.front().blocked_ns.has_value();
+  doc.push_back(heading(timed ? "Off-CPU (where threads blocked, by blocked time)"
+                              : "Off-CPU (where threads were switched out, by samples)"));
+  for (const auto& n : r.off_cpu_notes) doc.push_back(text("Note: " + n));
   for (const auto& o : r.off_cpu) {
-    std::string line = num(o.count) + " samples";
-    if (o.blocked_ns) line += ", " + format_duration(*o.blocked_ns) + " blocked";
+    std::string line = timed ? format_duration(o.blocked_ns.value_or(0)) + " blocked, " + num(o.count) + " waits"
+                             : num(o.count) + " samples";
     line += ", mostly " + thread_label(o.thread, o.tid);
     doc.push_back(text(line));
     doc.push_back(stack(o.stack, 8));
     for (const auto& w : o.woken_by) {
-      doc.push_back(text("  woken " + num(w.count) + "x by " + thread_label(w.thread, w.tid)));
+      std::string by = "  woken " + num(w.count) + "x by " + (w.tid == 0 ? w.thread : thread_label(w.thread, w.tid));
+      doc.push_back(text(by + (w.stack.empty() ? "" : ", at:")));
+      if (!w.stack.empty()) doc.push_back(stack(w.stack, 4));
     }
   }
 }
@@ -156,8 +170,19 @@ void add_sched_latency(const Report& r, std::vector<Block>& doc) {
   const SchedLatency& s = *r.sched_latency;
   doc.push_back(heading("Scheduler latency (" + s.source + ")"));
   Table t = latency_table("THREAD");
-  latency_row(t, "all", s.overall);
-  for (const auto& th : s.per_thread) latency_row(t, thread_label(th.name, th.tid), th.stats);
+  t.headers.push_back("WAITED");
+  t.right.push_back(true);
+  t.max_width.push_back(0);
+  // Totals without a distribution (schedstat) show no percentiles.
+  auto row = [&](const std::string& name, const LatencyStats& st, uint64_t waited) {
+    latency_row(t, name, st);
+    if (st.count == 0) {
+      for (size_t c = 2; c < t.rows.back().size(); ++c) t.rows.back()[c] = "-";
+    }
+    t.rows.back().push_back(format_duration(waited));
+  };
+  row("all", s.overall, s.wait_ns);
+  for (const auto& th : s.per_thread) row(thread_label(th.name, th.tid), th.stats, th.wait_ns);
   doc.push_back(table(std::move(t)));
 }
 

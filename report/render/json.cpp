@@ -38,7 +38,9 @@ Json overview(const Overview& o) {
               {"skipped_segments", skipped},
               {"event", o.event},
               {"degraded", o.degraded},
-              {"warnings", o.warnings}};
+              {"warnings", o.warnings},
+              {"sched", opt(o.sched)},
+              {"sched_notes", o.sched_notes}};
 }
 
 Json runtime(const std::optional<Runtime>& rt) {
@@ -103,10 +105,12 @@ std::string render_json(const Report& r) {
   if (r.sched_latency) {
     sched = latency(r.sched_latency->overall);
     sched["source"] = r.sched_latency->source;
+    sched["wait_ns"] = r.sched_latency->wait_ns;
     Json per = Json::array();
     for (const auto& t : r.sched_latency->per_thread) {
       Json row{{"tid", t.tid}, {"name", t.name}};
       row.update(latency(t.stats));
+      row["wait_ns"] = t.wait_ns;
       per.push_back(row);
     }
     sched["per_thread"] = per;
@@ -129,6 +133,7 @@ std::string render_json(const Report& r) {
            {"hot_functions", hot},
            {"threads", threads},
            {"off_cpu", off},
+           {"off_cpu_notes", r.off_cpu_notes},
            {"sched_latency", sched},
            {"runtime", runtime(r.runtime)},
            {"spans", spans},

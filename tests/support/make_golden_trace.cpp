@@ -1,7 +1,10 @@
 // Writes tests/data/golden.bin: a small, deterministic trace of a made-up
 // async service that exercises every report section (CPU samples with a
 // symbol table including an inlined frame, off-CPU samples in a lock and in
-// a long poll, polls, wakes, parks, spans, a custom event, lost samples).
+// a long poll, polls, wakes, parks, spans, a custom event, lost samples, and
+// scheduler data: thread states with a lock convoy woken by its holder, a
+// disk wait woken by an interrupt, preemptions, waker stacks and schedstat
+// totals).
 // The report golden test renders it; its expected outputs are in
 // tests/golden/. Regenerate both with `./dev golden`.
 #include <cstdio>
@@ -31,6 +34,7 @@ enum : uint64_t {
   kLllLockWait = 0x7f0000001000,
   kMutexLock = 0x7f0000002000,
   kRead = 0x7f0000003000,
+  kMutexUnlock = 0x7f0000004000,
   kSchedule = 0xffffffff81000100,
   kFutexWait = 0xffffffff81000200,
 };
@@ -81,7 +85,8 @@ int main(int argc, char** argv) {
   w.clock_sync(kT0, ClockSync{1'779'000'000'000'000'000});
   std::vector<std::pair<std::string, std::string>> meta = {
       {"command", "golden-svc --port 8080"}, {"pid", std::to_string(kPid)}, {"event", "cpu-clock"},
-      {"frequency_hz", "999"}, {"degraded", "no kernel stacks in the made-up recorder"}};
+      {"frequency_hz", "999"}, {"degraded", "no kernel stacks in the made-up recorder"},
+      {"sched", "switches,stacks,states,wakers,waker_stacks,schedstat"}};
   w.segment_metadata(kT0, meta);
   w.thread_name(kT0, ThreadName{kPid, kPid, "golden-svc", false});
   w.thread_name(kT0, ThreadName{kPid, kPid + 1, "worker-0", false});
@@ -101,10 +106,28 @@ int main(int argc, char** argv) {
     else if (i % 4 == 1) sample(w, ts + 100, kPid + 2, 1, 0, {kCompress, kServe, kMain});
     if (i % 50 == 0) sample(w, ts + 200, kPid, 255, 0, {kLoadConfig, kMain});
     if (i % 20 == 0) {
+      // The stats thread blocks on the lock worker-1 holds, for 4 ms, and
+      // runs 20-69 us after worker-1 wakes it.
       sample(w, ts + 300, kPid + 3, 255, 1,
              {kSchedule, kFutexWait, kLllLockWait, kMutexLock, kUpdateStats, kMain});
+      w.thread_state(ts + 300, ThreadStateChange{kPid + 3, ThreadState::kSleeping});
+      w.wakeup(ts + 300 + 4 * kMs, Wakeup{kPid + 3, kPid, kPid + 2, "worker-1"});
+      if (i % 100 == 0) {
+        w.waker_stack(ts + 300 + 4 * kMs, WakerStack{kPid + 3, kPid, kPid + 2, {}},
+                      std::vector<uint64_t>{kMutexUnlock, kCompress, kServe, kMain});
+      }
+      w.thread_state(ts + 300 + 4 * kMs + 20'000 + i * 50, ThreadStateChange{kPid + 3, ThreadState::kRunning});
+    }
+    if (i % 100 == 2) {
+      // worker-1 is preempted for 1.0-1.8 ms every 100 ms.
+      w.thread_state(ts + 150'000, ThreadStateChange{kPid + 2, ThreadState::kRunnable});
+      w.thread_state(ts + 150'000 + kMs + i * 900, ThreadStateChange{kPid + 2, ThreadState::kRunning});
     }
   }
+  // Scheduler states from the start; the main thread has schedstat totals only.
+  for (uint32_t tid = kPid + 1; tid <= kPid + 3; ++tid) w.thread_state(kT0, ThreadStateChange{tid, ThreadState::kRunning});
+  w.sched_stat(kT0, SchedStat{kPid, kPid, 5 * kMs, 100'000, 10});
+  w.sched_stat(kT0 + 1000 * kMs, SchedStat{kPid, kPid, 25 * kMs, 600'000, 60});
   Lost lost;
   lost.count = 3;
   w.lost(kT0 + 500 * kMs, lost);
@@ -127,7 +150,12 @@ int main(int argc, char** argv) {
   }
   w.wake_event(kT0 + 899 * kMs, WakeEvent{1, 7, 0});
   w.poll_start(kT0 + 900 * kMs, PollStart{0, 0, 7, "src/db.rs:12:9"});
-  sample(w, kT0 + 930 * kMs, kPid + 1, 0, 1, {kSchedule, kRead, kLoadConfig, kMain});
+  // Inside it, worker-0 waits 58.8 ms on the disk in read(), until an
+  // interrupt wakes it.
+  sample(w, kT0 + 900 * kMs + 200'000, kPid + 1, 0, 1, {kSchedule, kRead, kLoadConfig, kMain});
+  w.thread_state(kT0 + 900 * kMs + 200'000, ThreadStateChange{kPid + 1, ThreadState::kUninterruptible});
+  w.wakeup(kT0 + 959 * kMs, Wakeup{kPid + 1, 0, 0, "swapper/2"});
+  w.thread_state(kT0 + 959 * kMs + 100'000, ThreadStateChange{kPid + 1, ThreadState::kRunning});
   w.poll_end(kT0 + 960 * kMs, PollEnd{0});
   w.poll_start(kT0 + 970 * kMs, PollStart{1, 0, 11, "src/server.rs:88:5"});
   w.poll_end(kT0 + 985 * kMs, PollEnd{1});
@@ -161,6 +189,7 @@ int main(int argc, char** argv) {
       {kLllLockWait, "__lll_lock_wait", 0, "", 0},
       {kMutexLock, "pthread_mutex_lock", 0, "", 0},
       {kRead, "read", 0, "", 0},
+      {kMutexUnlock, "pthread_mutex_unlock", 0, "", 0},
       {kSchedule, "__schedule", 0, "", 0},
       {kFutexWait, "futex_wait", 0, "", 0},
   };

@@ -94,6 +94,43 @@ struct ModelBuilder {
     m.end_ns = std::max(m.end_ns, end);
   }
   void wake(uint64_t ts, uint64_t task) { m.wakes.push_back({ts, 0, task, 0}); }
+
+  // Scheduler data. A thread's state interval (closed unless flags say),
+  // with a blocked interval's stack and the waker that ended it.
+  void thread(uint32_t tid, const std::string& name, uint32_t pid = 100) {
+    ThreadInfo& t = m.threads[tid];
+    t.tid = tid;
+    t.pid = pid;
+    t.name = name;
+  }
+  uint32_t waker(uint32_t tid, const std::string& name, uint32_t pid = 100) {
+    m.wakers.push_back({pid, tid, m.strings.intern(name)});
+    return static_cast<uint32_t>(m.wakers.size() - 1);
+  }
+  void state(uint32_t tid, uint64_t start, uint64_t end, uint8_t st, StackId stack = kNoStack,
+             uint32_t waker_index = kNoWaker, uint8_t flags = 0) {
+    m.states.push_back(StateInterval{start, end, tid, stack, waker_index, st, flags});
+    m.end_ns = std::max(m.end_ns, end);
+  }
+  // A blocked wait as the recorder writes it: the switch-out sample, the
+  // blocked interval until the wakeup, then runnable for `queued` ns.
+  void blocked(uint32_t tid, uint64_t start, uint64_t blocked_ns, StackId stack, uint32_t waker_index,
+               uint64_t queued = 0, uint8_t st = 2) {
+    sample(start, tid, stack, 1);
+    state(tid, start, start + blocked_ns, st, stack, waker_index);
+    if (waker_index != kNoWaker) state(tid, start + blocked_ns, start + blocked_ns + queued, 1, kNoStack, waker_index);
+  }
+  void sched_stat(uint64_t ts, uint32_t tid, uint64_t run, uint64_t wait, uint64_t slices = 0) {
+    m.sched_stats.push_back({ts, tid, run, wait, slices});
+    m.end_ns = std::max(m.end_ns, ts);
+  }
+  // Sorts what the loader sorts, for models built out of order.
+  void finish() {
+    std::stable_sort(m.states.begin(), m.states.end(), [](const StateInterval& a, const StateInterval& b) {
+      return a.start_ns != b.start_ns ? a.start_ns < b.start_ns : a.tid < b.tid;
+    });
+    std::stable_sort(m.samples.begin(), m.samples.end(), [](const Sample& a, const Sample& b) { return a.ts < b.ts; });
+  }
 };
 
 }  // namespace dial9::test
