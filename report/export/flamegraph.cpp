@@ -84,12 +84,12 @@ Tree build_tree(const TraceModel& m, const FlamegraphOptions& o) {
   for (const WeightedStack& w : weigh_stacks(m, o.weight)) {
     expand_stack(m, w.stack, o.inlines, frames);  // leaf first
     if (frames.empty()) continue;
-    t.nodes[0].samples += w.samples;
+    t.nodes[0].samples += w.weight;
     uint32_t at = 0;
     if (o.inverted) {
-      for (const Frame* f : frames) at = add(at, *f, w.samples);
+      for (const Frame* f : frames) at = add(at, *f, w.weight);
     } else {
-      for (auto it = frames.rbegin(); it != frames.rend(); ++it) at = add(at, **it, w.samples);
+      for (auto it = frames.rbegin(); it != frames.rend(); ++it) at = add(at, **it, w.weight);
     }
   }
   // Siblings in name order, as flamegraphs draw them, so the same code
@@ -282,6 +282,7 @@ constexpr const char* kScript = R"JS(<script type="text/ecmascript"><![CDATA[
 (function () {
   'use strict';
   var X0 = 10, W = 1180, CW = 7.08, MATCH = 'rgb(230,0,230)';
+  var UNIT = document.documentElement.getAttribute('data-unit') || 'samples';
   var frames = [], byG = new Map();
   var gs = document.getElementsByClassName('f');
   for (var i = 0; i < gs.length; ++i) {
@@ -351,7 +352,7 @@ constexpr const char* kScript = R"JS(<script type="text/ecmascript"><![CDATA[
       else if (sp[1] > end) { covered += sp[1] - end; end = sp[1]; }
     });
     matched.textContent = 'Matched: ' + (100 * covered / total).toFixed(2) + '% (' + covered + ' of ' + total +
-                          ' samples)' + (re ? '' : ', as a substring');
+                          ' ' + UNIT + ')' + (re ? '' : ', as a substring');
   }
   function ask() {
     var term = window.prompt('Search frames (a regular expression, or a substring if it is not one):', '');
@@ -412,6 +413,11 @@ void append_xml_escaped(std::string& out, std::string_view s, size_t max_chars) 
 std::string flamegraph_svg(const TraceModel& m, const FlamegraphOptions& o) {
   Tree t = build_tree(m, o);
   const uint64_t total = t.nodes[0].samples;
+  // Widths are samples, or blocked nanoseconds for off-CPU time.
+  const bool by_time = o.weight.off_cpu && off_cpu_by_time(m);
+  auto amount = [&](uint64_t v) {
+    return by_time ? format_duration(v) + " blocked" : std::to_string(v) + " samples";
+  };
   Tree base;
   std::vector<int64_t> base_of;
   uint64_t base_total = 0;
@@ -441,7 +447,8 @@ std::string flamegraph_svg(const TraceModel& m, const FlamegraphOptions& o) {
   std::string out;
   out.reserve(4096 + t.nodes.size() * 256);
   out += "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n";
-  out += "<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(kWidth) +
+  out += "<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" data-unit=\"" +
+         std::string(by_time ? "ns blocked" : "samples") + "\" width=\"" + std::to_string(kWidth) +
          "\" height=\"" + std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(kWidth) + " " +
          std::to_string(height) + "\">\n";
   out += "<!-- dial9 flamegraph. Click a frame to zoom, Search (or Ctrl-F) to highlight by regex or substring, "
@@ -461,14 +468,13 @@ std::string flamegraph_svg(const TraceModel& m, const FlamegraphOptions& o) {
   out += "<text id=\"title\" class=\"title\" x=\"" + std::to_string(kWidth / 2) + "\" y=\"24\">";
   append_xml_escaped(out, title, 300);
   out += "</text>\n";
-  std::string sub = o.weight.off_cpu
-                        ? "off-CPU: where threads were switched out, weighted by samples (switch-outs), not by time"
-                        : "on-CPU samples";
-  sub += "; " + std::to_string(total) + " samples";
+  std::string sub = !o.weight.off_cpu ? "on-CPU samples"
+                    : by_time ? "off-CPU: where threads blocked, weighted by blocked time"
+                              : "off-CPU: where threads were switched out, weighted by samples (switch-outs), not by time";
+  sub += "; " + amount(total) + (by_time ? " in all" : "");
   if (o.inverted) sub += "; icicle: stacks merged from the leaf, leaves on top, callers below";
   if (o.diff_base) {
-    sub += "; width: this trace; colour: each frame's share against the base (" + std::to_string(base_total) +
-           " samples)";
+    sub += "; width: this trace; colour: each frame's share against the base (" + amount(base_total) + ")";
   }
   if (hidden > 0) sub += "; " + std::to_string(hidden) + " frames under 0.1% not drawn";
   out += "<text id=\"subtitle\" class=\"subtitle\" x=\"" + std::to_string(kWidth / 2) + "\" y=\"44\">";
@@ -524,8 +530,7 @@ std::string flamegraph_svg(const TraceModel& m, const FlamegraphOptions& o) {
       uint64_t bn = base_of[i] < 0 ? 0 : base.nodes[static_cast<size_t>(base_of[i])].samples;
       Delta d = delta(n.samples, total, bn, base_total);
       fill = diff_colour(d.sign, max_points > 0 ? std::abs(d.points) / max_points : 0);
-      tip_extra = "\nbase: " + (base_of[i] < 0 ? std::string("absent") : std::to_string(bn) + " samples, " +
-                                                                            pct(bn, base_total) + "%") +
+      tip_extra = "\nbase: " + (base_of[i] < 0 ? std::string("absent") : amount(bn) + ", " + pct(bn, base_total) + "%") +
                   " (" + (d.sign > 0 ? "+" : d.sign < 0 ? "-" : "±") + fixed2(std::abs(d.points)) +
                   " points)";
     } else {
@@ -534,7 +539,7 @@ std::string flamegraph_svg(const TraceModel& m, const FlamegraphOptions& o) {
     out += "<g class=\"f\" data-s=\"" + std::to_string(n.start) + "\" data-n=\"" + std::to_string(n.samples) +
            "\" data-d=\"" + std::to_string(n.depth) + "\"><title>";
     append_xml_escaped(out, name, kMaxNameChars);
-    out += "\n" + std::to_string(n.samples) + " samples, " + pct(n.samples, total) + "%" + tip_extra;
+    out += "\n" + amount(n.samples) + ", " + pct(n.samples, total) + "%" + tip_extra;
     out += "</title><rect x=\"" + fixed2(x) + "\" y=\"" + std::to_string(y) + "\" width=\"" + fixed2(w) +
            "\" height=\"" + std::to_string(kFrameHeight - 1) + "\" rx=\"2\" fill=\"" + fill + "\"/><text x=\"" +
            fixed2(x + 3) + "\" y=\"" + std::to_string(y + 11) + "\">";

@@ -33,7 +33,7 @@ std::string folded_stacks(const TraceModel& m, const FoldedOptions& o) {
       if (it != frames.rbegin()) line += ';';
       append_name(m, **it, line);
     }
-    lines[std::move(line)] += w.samples;
+    lines[std::move(line)] += w.weight;
   }
   std::string out;
   for (const auto& [l, n] : lines) out += l + " " + std::to_string(n) + "\n";

@@ -17,7 +17,9 @@ struct FoldedOptions {
 // ':' and line breaks by spaces, as stackcollapse-perf.pl does; kernel
 // frames end in "_[k]" and inlined ones in "_[i]" (its --kernel and
 // --inline annotations, which flamegraph.pl colours). Lines are sorted,
-// and their counts sum to the selected samples that have a stack.
+// and their counts sum to the selected samples that have a stack, or, for
+// off-CPU stacks of a trace with thread states, to the nanoseconds blocked
+// on them (see off_cpu_by_time).
 std::string folded_stacks(const TraceModel& m, const FoldedOptions& o = {});
 
 }  // namespace dial9::report

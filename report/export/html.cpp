@@ -1,6 +1,7 @@
 #include "report/export/html.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <map>
@@ -46,6 +47,12 @@ class Names {
     if (added) order_.push_back(&m.strings.get(id));
     return it->second;
   }
+  // A string the model does not hold (a name made up from its parts).
+  uint32_t text(const std::string& s) {
+    auto [it, added] = text_index_.try_emplace(s, static_cast<uint32_t>(order_.size()));
+    if (added) order_.push_back(&it->first);
+    return it->second;
+  }
   void write(std::string& out) const {
     out += '[';
     for (size_t i = 0; i < order_.size(); ++i) {
@@ -57,15 +64,17 @@ class Names {
 
  private:
   std::unordered_map<StringId, uint32_t> index_;
+  std::map<std::string, uint32_t> text_index_;  // node-based: order_ points into it
   std::vector<const std::string*> order_;
 };
 
-// Counts per time bin, appended in time order: (bin, count) pairs, sparse.
+// Weights per time bin, appended in time order: (bin, weight) pairs, sparse.
+// Weights are samples, or blocked ns for off-CPU time.
 struct BinCounts {
-  std::vector<std::pair<uint32_t, uint32_t>> pairs;
-  void add(uint32_t bin) {
-    if (!pairs.empty() && pairs.back().first == bin) ++pairs.back().second;
-    else pairs.emplace_back(bin, 1);
+  std::vector<std::pair<uint32_t, uint64_t>> pairs;
+  void add(uint32_t bin, uint64_t w = 1) {
+    if (!pairs.empty() && pairs.back().first == bin) pairs.back().second += w;
+    else pairs.emplace_back(bin, w);
   }
   void write(std::string& out) const {
     for (size_t i = 0; i < pairs.size(); ++i) {
@@ -187,23 +196,31 @@ std::string data_json(const TraceModel& m, const Report& r, const HtmlOptions& o
   Lanes lanes = make_lanes(m);
   Names names;
 
-  // Samples: per lane, and per unique stack, counted per bin.
+  // Samples per lane and bin; the flamegraph's weights per unique stack and
+  // bin: on-CPU samples, and off-CPU blocked ns (in the bin where the wait
+  // began) or switch-out samples (see off_cpu_by_time).
   std::unordered_map<StackId, uint32_t> stack_index;
   std::vector<StackId> stacks;
   std::vector<BinCounts> on_weights, off_weights;
-  for (const Sample& s : m.samples) {
-    if (s.source > 1) continue;
-    const uint32_t b = bin_of(s.ts);
-    Lane& lane = lanes.lanes[lanes.by_tid.at(s.tid)];
-    (s.source == 0 ? lane.on : lane.off).add(b);
-    if (s.stack == kNoStack) continue;
-    auto [it, added] = stack_index.try_emplace(s.stack, static_cast<uint32_t>(stacks.size()));
+  auto weights_of = [&](StackId stack) -> uint32_t {
+    auto [it, added] = stack_index.try_emplace(stack, static_cast<uint32_t>(stacks.size()));
     if (added) {
-      stacks.push_back(s.stack);
+      stacks.push_back(stack);
       on_weights.emplace_back();
       off_weights.emplace_back();
     }
-    (s.source == 0 ? on_weights : off_weights)[it->second].add(b);
+    return it->second;
+  };
+  for (const Sample& s : m.samples) {
+    if (s.source > 1) continue;
+    Lane& lane = lanes.lanes[lanes.by_tid.at(s.tid)];
+    (s.source == 0 ? lane.on : lane.off).add(bin_of(s.ts));
+  }
+  const bool off_by_time = off_cpu_by_time(m);
+  for (bool off : {false, true}) {
+    for_each_weighted(m, StackWeightOptions{off}, off_by_time, [&](uint64_t ts, uint32_t, StackId stack, uint64_t w) {
+      (off ? off_weights : on_weights)[weights_of(stack)].add(bin_of(ts), w);
+    });
   }
 
   // Frames: unique (name, kind) nodes, and each stack as nodes root first.
@@ -241,6 +258,57 @@ std::string data_json(const TraceModel& m, const Report& r, const HtmlOptions& o
     spans.push_back({lane, rel(s.start_ns), dur, s.busy_ns, names.get(m, s.name)});
   }
   const size_t polls_total = polls.size(), spans_total = spans.size();
+
+  // Thread states: exact intervals when there are at most max_intervals
+  // (after merging a lane's contiguous runs of one state), else only their
+  // time per bin, which the page draws as shares.
+  std::vector<Interval> states;
+  std::vector<std::vector<std::array<uint64_t, 3>>> state_bins(lanes.lanes.size());
+  size_t states_total = 0;
+  {
+    auto cls = [](uint8_t state) { return state == 0 ? 0 : state == 1 ? 1 : 2; };
+    for (const StateInterval& s : m.states) {
+      auto lane = lanes.by_tid.find(s.tid);
+      if (lane == lanes.by_tid.end()) {
+        lanes.by_tid[s.tid] = lanes.lanes.size();
+        Lane l;
+        l.tid = s.tid;
+        l.pid = m.pid_of(s.tid);
+        l.name = m.thread_name(s.tid);
+        lanes.lanes.push_back(std::move(l));
+        state_bins.emplace_back();
+        lane = lanes.by_tid.find(s.tid);
+      }
+      auto& bins = state_bins[lane->second];
+      if (bins.empty()) bins.resize(nbins);
+      // The interval's time, bin by bin.
+      for (uint64_t t = rel(s.start_ns), end = rel(s.end_ns); t < end;) {
+        uint64_t b = std::min(t / bin_ns, nbins - 1);
+        uint64_t next = b + 1 == nbins ? end : std::min(end, (b + 1) * bin_ns);
+        bins[b][static_cast<size_t>(cls(s.state))] += next - t;
+        t = next;
+      }
+    }
+    // Intervals start-sorted across threads: merge per lane.
+    std::unordered_map<size_t, size_t> last;  // lane -> its last interval in `states`
+    for (const StateInterval& s : m.states) {
+      const size_t lane = lanes.by_tid.at(s.tid);
+      const uint64_t from = rel(s.start_ns), dur = rel(s.end_ns) - from;
+      int64_t waker = s.waker != kNoWaker ? static_cast<int64_t>(names.text(m.waker_name(s.waker))) : -1;
+      auto it = last.find(lane);
+      if (it != last.end()) {
+        Interval& prev = states[it->second];
+        if (prev.a == s.state && prev.start + prev.dur == from && waker < 0 && prev.name < 0) {
+          prev.dur += dur;
+          continue;
+        }
+      }
+      last[lane] = states.size();
+      states.push_back({lane, from, dur, s.state, waker});
+    }
+    states_total = states.size();
+    if (states.size() > o.max_intervals) states.clear();
+  }
   cap_intervals(polls, o.max_intervals);
   cap_intervals(spans, o.max_intervals);
 
@@ -333,6 +401,29 @@ std::string data_json(const TraceModel& m, const Report& r, const HtmlOptions& o
     put_uint(out, nodes[i].first);
     out += ',';
     put_uint(out, static_cast<uint64_t>(nodes[i].second));
+    out += ']';
+  }
+  out += "],\n\"off_unit\":";
+  out += off_by_time ? "\"ns\"" : "\"samples\"";
+  out += ",\n\"states\":";
+  write_intervals(out, states);
+  out += ",\n\"states_total\":";
+  put_uint(out, states_total);
+  out += ",\n\"state_bins\":[";
+  bool first_lane = true;
+  for (size_t lane = 0; lane < state_bins.size(); ++lane) {
+    if (state_bins[lane].empty()) continue;
+    out += first_lane ? "[" : ",[";
+    first_lane = false;
+    put_uint(out, lane);
+    for (size_t b = 0; b < state_bins[lane].size(); ++b) {
+      const auto& v = state_bins[lane][b];
+      if (v[0] == 0 && v[1] == 0 && v[2] == 0) continue;
+      for (uint64_t x : {uint64_t{b}, v[0], v[1], v[2]}) {
+        out += ',';
+        put_uint(out, x);
+      }
+    }
     out += ']';
   }
   out += "],\n\"polls\":";

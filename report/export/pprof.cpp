@@ -73,7 +73,15 @@ std::string pprof_profile(const TraceModel& m, const PprofOptions& o) {
   };
   // 0: no time period (gcc's maybe-uninitialized misfires on an optional here).
   const int64_t period = o.weight.off_cpu ? 0 : sample_period_ns(m).value_or(0);
-  if (o.weight.off_cpu) {
+  const bool by_time = o.weight.off_cpu && off_cpu_by_time(m);
+  if (by_time) {
+    // Two values per sample: how many waits, and how long they blocked.
+    value_type(p.add_sample_type(), "waits", "count");
+    value_type(p.add_sample_type(), "off_cpu", "nanoseconds");
+    value_type(p.mutable_period_type(), "off_cpu", "nanoseconds");
+    p.set_period(1);
+    p.add_comment(str.add("off-CPU: time blocked on each stack, from switch-out to wakeup"));
+  } else if (o.weight.off_cpu) {
     value_type(p.add_sample_type(), "switches", "count");
     value_type(p.mutable_period_type(), "switches", "count");
     p.set_period(1);
@@ -99,12 +107,14 @@ std::string pprof_profile(const TraceModel& m, const PprofOptions& o) {
     p.set_time_nanos(static_cast<int64_t>(real) + (static_cast<int64_t>(m.start_ns) - static_cast<int64_t>(mono)));
   }
 
-  // Samples per (stack, thread), in that order so the output is stable.
-  const uint8_t source = o.weight.off_cpu ? 1 : 0;
-  std::map<std::pair<StackId, uint32_t>, uint64_t> counts;
-  for (const Sample& s : m.samples) {
-    if (s.source == source && s.stack != kNoStack) ++counts[{s.stack, s.tid}];
-  }
+  // Samples (and blocked ns) per (stack, thread), in that order so the
+  // output is stable.
+  std::map<std::pair<StackId, uint32_t>, std::pair<uint64_t, uint64_t>> counts;
+  for_each_weighted(m, o.weight, by_time, [&](uint64_t, uint32_t tid, StackId stack, uint64_t w) {
+    auto& c = counts[{stack, tid}];
+    ++c.first;
+    c.second += w;
+  });
 
   // Mappings: by file and range when the caller located the address, else
   // one per module name.
@@ -166,7 +176,8 @@ std::string pprof_profile(const TraceModel& m, const PprofOptions& o) {
   };
 
   const int64_t thread_key = str.add("thread"), tid_key = str.add("tid");
-  for (const auto& [key, n] : counts) {
+  for (const auto& [key, weights] : counts) {
+    const uint64_t n = weights.first;
     auto [locs, depth] = m.stacks.get(key.first);
     pprof::Sample* s = p.add_sample();
     for (size_t i = 0; i < depth; ++i) {
@@ -175,6 +186,7 @@ std::string pprof_profile(const TraceModel& m, const PprofOptions& o) {
       }
     }
     s->add_value(static_cast<int64_t>(n));
+    if (by_time) s->add_value(static_cast<int64_t>(weights.second));
     if (period) s->add_value(static_cast<int64_t>(n) * period);
     const std::string& name = m.thread_name(key.second);
     if (!name.empty()) {

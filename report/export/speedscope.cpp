@@ -25,8 +25,9 @@ struct ThreadProfile {
 
 std::string speedscope_json(const TraceModel& m, const SpeedscopeOptions& o) {
   const int64_t period = o.weight.off_cpu ? 0 : sample_period_ns(m).value_or(0);
-  const uint64_t weight = period > 0 ? static_cast<uint64_t>(period) : 1;
-  const uint8_t source = o.weight.off_cpu ? 1 : 0;
+  const bool by_time = o.weight.off_cpu && off_cpu_by_time(m);
+  // Each entry's weight: its blocked ns, the sample period, or 1.
+  const uint64_t per_sample = period > 0 ? static_cast<uint64_t>(period) : 1;
 
   // Frames by (function, file); each stack's frame indices computed once.
   Json frames = Json::array();
@@ -55,27 +56,27 @@ std::string speedscope_json(const TraceModel& m, const SpeedscopeOptions& o) {
   };
 
   std::map<uint32_t, ThreadProfile> threads;
-  for (const Sample& s : m.samples) {  // in time order
-    if (s.source != source || s.stack == kNoStack) continue;
-    const std::vector<uint32_t>& stack = frames_of(s.stack);
-    if (stack.empty()) continue;
-    ThreadProfile& t = threads[s.tid];
-    if (!t.stacks.empty() && t.stacks.back() == s.stack) {
+  for_each_weighted(m, o.weight, by_time, [&](uint64_t, uint32_t tid, StackId id, uint64_t w) {  // in time order
+    const std::vector<uint32_t>& stack = frames_of(id);
+    if (stack.empty()) return;
+    const uint64_t weight = by_time ? w : per_sample;
+    ThreadProfile& t = threads[tid];
+    if (!t.stacks.empty() && t.stacks.back() == id) {
       t.weights.back() += weight;
     } else {
       t.samples.push_back(stack);
       t.weights.push_back(weight);
-      t.stacks.push_back(s.stack);
+      t.stacks.push_back(id);
     }
     t.total += weight;
-  }
+  });
 
   Json profiles = Json::array();
   for (auto& [tid, t] : threads) {
     const std::string& name = m.thread_name(tid);
     profiles.push_back({{"type", "sampled"},
                         {"name", (name.empty() ? "thread" : name) + " (tid " + std::to_string(tid) + ")"},
-                        {"unit", period > 0 ? "nanoseconds" : "none"},
+                        {"unit", period > 0 || by_time ? "nanoseconds" : "none"},
                         {"startValue", 0},
                         {"endValue", t.total},
                         {"samples", std::move(t.samples)},
@@ -83,7 +84,7 @@ std::string speedscope_json(const TraceModel& m, const SpeedscopeOptions& o) {
   }
   std::string title = "dial9";
   if (auto it = m.metadata.find("command"); it != m.metadata.end()) title += ": " + it->second;
-  if (o.weight.off_cpu) title += " (off-CPU)";
+  if (o.weight.off_cpu) title += by_time ? " (off-CPU, blocked time)" : " (off-CPU, switch-outs)";
   Json doc = {{"$schema", "https://www.speedscope.app/file-format-schema.json"},
               {"shared", {{"frames", std::move(frames)}}},
               {"profiles", std::move(profiles)},

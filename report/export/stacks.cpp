@@ -5,12 +5,15 @@
 
 namespace dial9::report {
 
+bool off_cpu_by_time(const TraceModel& m) {
+  return std::any_of(m.states.begin(), m.states.end(),
+                     [](const StateInterval& s) { return s.blocked() && s.stack != kNoStack; });
+}
+
 std::vector<WeightedStack> weigh_stacks(const TraceModel& m, const StackWeightOptions& o) {
   std::unordered_map<StackId, uint64_t> counts;
-  const uint8_t source = o.off_cpu ? 1 : 0;
-  for (const Sample& s : m.samples) {
-    if (s.source == source && s.stack != kNoStack) ++counts[s.stack];
-  }
+  for_each_weighted(m, o, o.off_cpu && off_cpu_by_time(m),
+                    [&](uint64_t, uint32_t, StackId stack, uint64_t w) { counts[stack] += w; });
   std::vector<WeightedStack> out;
   out.reserve(counts.size());
   for (const auto& [stack, n] : counts) out.push_back({stack, n});

@@ -42,11 +42,15 @@ TEST_CASE("export --folded sums to the report's sample count, with kernel and in
                   "main;golden::server::serve;golden::http::parse_request;golden::http::decode_header_[i] 250") !=
         lines.end());
 
-  // Off-CPU stacks, kernel frames marked; --no-inline folds decode_header.
+  // Off-CPU stacks weighted by blocked ns (the golden trace has thread
+  // states), adding up to the report's off-CPU time; kernel frames marked;
+  // --no-inline folds decode_header.
   REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--off-cpu", "--folded", dir.file("off.folded")}).exit_code == 0);
   std::string off = read_text_file(dir.file("off.folded"));
-  CHECK(folded_total(off) == j["overview"]["offcpu_samples"].get<uint64_t>());
-  CHECK(off.find("pthread_mutex_lock;__lll_lock_wait;futex_wait_[k];__schedule_[k] 50") != std::string::npos);
+  uint64_t blocked = 0;
+  for (const auto& o : j["off_cpu"]) blocked += o["blocked_ns"].get<uint64_t>();
+  CHECK(folded_total(off) == blocked);
+  CHECK(off.find("pthread_mutex_lock;__lll_lock_wait;futex_wait_[k];__schedule_[k] 200000000") != std::string::npos);
   REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--no-inline", "--folded", dir.file("ni.folded")}).exit_code == 0);
   CHECK(read_text_file(dir.file("ni.folded")).find("decode_header") == std::string::npos);
 

@@ -125,8 +125,11 @@ TEST_CASE("export --flamegraph --inverted, --off-cpu and --title") {
                "locks & <waits>"})
               .exit_code == 0);
   auto off = read_svg(dir.file("off.svg"));
-  CHECK(off["frames"][0]["samples"] == report["overview"]["offcpu_samples"]);
-  CHECK(off["subtitle"].get<std::string>().find("weighted by samples") != std::string::npos);
+  uint64_t blocked = 0;
+  for (const auto& o : report["off_cpu"]) blocked += o["blocked_ns"].get<uint64_t>();
+  CHECK(off["frames"][0]["samples"] == blocked);  // widths in blocked ns: the golden trace has thread states
+  CHECK(off["frames"][0]["tip"] == "all\n259 ms blocked, 100.00%");
+  CHECK(off["subtitle"].get<std::string>().find("weighted by blocked time") != std::string::npos);
   CHECK(off["title"] == "locks & <waits>");
 }
 

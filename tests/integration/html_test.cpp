@@ -245,6 +245,10 @@ TEST_CASE("export --html works in a headless Chromium: lanes, flamegraph zoom an
   CHECK(res["timeline"]["data_lanes"] == 4);
   REQUIRE(res["timeline"]["events_lane"].is_object());  // the 5 CacheMiss events, on a lane of their own
   CHECK(res["timeline"]["events_lane"]["ink"]["event"] > 0);
+  // Thread states are drawn as exact intervals under each thread that has
+  // them: the workers and the stats thread run most of the time; the stats
+  // thread blocks on its lock, worker-0 on the disk, worker-1 is preempted.
+  CHECK(res["timeline"]["states"] == "intervals");
   for (const auto& l : lanes) {
     const std::string label = l["label"];
     INFO(label);
@@ -252,11 +256,17 @@ TEST_CASE("export --html works in a headless Chromium: lanes, flamegraph zoom an
       CHECK(l["ink"]["on"] > 100);
       CHECK(l["ink"]["poll"] > 0);
       CHECK(l["ink"]["span"] > 0);
+      CHECK(l["ink"]["running"] > 1000);
+      if (label.rfind("worker-0", 0) == 0) CHECK(l["ink"]["blocked"] > 0);
+      if (label.rfind("worker-1", 0) == 0) CHECK(l["ink"]["runnable"] > 0);
     } else if (label.rfind("stats", 0) == 0) {
       CHECK(l["ink"]["off"] > 0);  // it waits on a lock
+      CHECK(l["ink"]["running"] > 1000);
+      CHECK(l["ink"]["blocked"] > 0);
     } else {
       CHECK(label.rfind("golden-svc", 0) == 0);
       CHECK(l["ink"]["on"] > 0);
+      CHECK(l["ink"]["running"] == 0);  // schedstat totals only: no states to draw
     }
   }
 

@@ -153,11 +153,13 @@ TEST_CASE("export --pprof decodes independently: report totals, functions, inlin
   CHECK(p["mappings"][0]["has_inline_frames"] == true);
   CHECK(p["duration_nanos"] == overview["duration_ns"]);
 
-  // Off-CPU: one value, switch-outs, kernel frames included.
+  // Off-CPU: waits and the time blocked in them (the golden trace has
+  // thread states), kernel frames included.
   REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--off-cpu", "--pprof", dir.file("off.pb.gz")}).exit_code == 0);
   Json off = decode_pprof(dir.file("off.pb.gz"));
-  CHECK(off["sample_types"] == Json::parse(R"([["switches","count"]])"));
-  CHECK(off["totals"]["switches/count"] == overview["offcpu_samples"]);
+  CHECK(off["sample_types"] == Json::parse(R"([["waits","count"],["off_cpu","nanoseconds"]])"));
+  CHECK(off["totals"]["waits/count"] == overview["offcpu_samples"]);
+  CHECK(off["totals"]["off_cpu/nanoseconds"] == 258'800'000);
   CHECK(contains(off["functions"], "__schedule"));
   CHECK(contains(off["functions"], "pthread_mutex_lock"));
 

@@ -9,7 +9,7 @@
 //
 // Observes: console errors and page errors; every request other than the
 // page itself (all are blocked and listed); the lanes and the ink of each
-// lane on the timeline canvas; clicking a flamegraph frame (zoom); typing
+// lane on the timeline canvas (samples, polls, spans, thread states); clicking a flamegraph frame (zoom); typing
 // into the search box (matches); a shift-drag selection on the timeline
 // (flamegraph totals before and after); the first finding's timeline link;
 // whether each --expect TEXT appears as text in the page; whether anything
@@ -56,12 +56,13 @@ async function main() {
         const h = css.getPropertyValue(name).trim();
         return [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
       };
-      const colours = { on: rgb('--on'), off: rgb('--off'), poll: rgb('--poll'), span: rgb('--span'), event: rgb('--event') };
+      const colours = { on: rgb('--on'), off: rgb('--off'), poll: rgb('--poll'), span: rgb('--span'), event: rgb('--event'),
+        running: rgb('--running'), runnable: rgb('--runnable'), blocked: rgb('--blocked') };
       const dpr = canvas.width / canvas.clientWidth;
       const ink = (l) => {
         const y0 = Math.round(l.offsetTop * dpr), h = Math.round(l.offsetHeight * dpr);
         const img = ctx.getImageData(0, y0, canvas.width, h).data;
-        const counts = { on: 0, off: 0, poll: 0, span: 0, event: 0 };
+        const counts = { on: 0, off: 0, poll: 0, span: 0, event: 0, running: 0, runnable: 0, blocked: 0 };
         for (let i = 0; i < img.length; i += 4) {
           for (const [k, c] of Object.entries(colours)) {
             if (Math.abs(img[i] - c[0]) < 12 && Math.abs(img[i + 1] - c[1]) < 12 && Math.abs(img[i + 2] - c[2]) < 12 && img[i + 3] > 200) counts[k]++;
@@ -74,7 +75,7 @@ async function main() {
       const events = document.querySelector('#lane-labels .lane-label.events');
       const data = JSON.parse(document.getElementById('dial9-data').textContent);
       return { lanes: lanes, events_lane: events ? ink(events) : null, data_lanes: data.lanes.length,
-        data_events: data.events.length, api_lanes: window.dial9.lanes() };
+        data_events: data.events.length, api_lanes: window.dial9.lanes(), states: window.dial9.states() };
     });
 
     // Flamegraph: click the widest frame that is not already full width.

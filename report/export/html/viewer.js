@@ -3,7 +3,9 @@
 // Two JSON documents sit in the page: "dial9-report" is `dial9 report
 // --format json` (docs/REPORT-JSON.md) and "dial9-data" the timeline and
 // flamegraph data html.cpp pre-aggregates (samples counted per thread and per
-// unique stack in fixed time bins, polls and spans as intervals). Every
+// unique stack in fixed time bins, polls, spans and thread states as
+// intervals, or thread states as time per bin when there are too many;
+// off-CPU weights are blocked ns when off_unit is "ns"). Every
 // string from the trace is untrusted (thread names, symbols, span names come
 // from the traced program): it reaches the page only through textContent,
 // createTextNode, attribute values or canvas fillText, never innerHTML.
@@ -68,7 +70,26 @@
   }
   const lanes = D.lanes.map((l) => ({
     info: l, on: dense(l.on), off: dense(l.off), polls: [], spans: [], maxPoll: 0, maxSpan: 0,
+    states: [[], [], []], maxState: [0, 0, 0], stateBins: null,
   }));
+  // Thread states, by class (running, runnable, blocked), each sorted by
+  // start: [lane, start, dur, state, waker name or -1].
+  const STATE_CLASS = (st) => (st === 0 ? 0 : st === 1 ? 1 : 2);
+  const STATE_NAMES = ['running', 'runnable', 'blocked (sleeping)', 'blocked (uninterruptible: disk I/O)',
+    'blocked (stopped)', 'blocked'];
+  for (const x of D.states) {
+    const l = lanes[x[0]], c = STATE_CLASS(x[3]);
+    l.states[c].push(x);
+    l.maxState[c] = Math.max(l.maxState[c], x[2]);
+  }
+  // Or, past the page's cap, time per bin and class: [lane, bin, run, runnable, blocked, ...].
+  for (const e of D.state_bins) {
+    const l = lanes[e[0]];
+    l.stateBins = new Map();
+    for (let i = 1; i + 3 < e.length; i += 4) l.stateBins.set(e[i], [e[i + 1], e[i + 2], e[i + 3]]);
+  }
+  const HAS_STATES = D.state_bins.length > 0;
+  const EXACT_STATES = D.states.length > 0;
   for (const p of D.polls) {
     const l = lanes[p[0]];
     l.polls.push(p);
@@ -119,7 +140,9 @@
   }
 
   // ---- timeline ---------------------------------------------------------
-  const AXIS = 22, LANE_H = 36;
+  // A lane: samples, polls, spans, and thread states below them when the
+  // trace has any.
+  const AXIS = 22, LANE_H = HAS_STATES ? 44 : 36, STATE_Y = 35, STATE_H = 6;
   const canvas = byId('tl-canvas');
   const plot = byId('tl-plot');
   const tip = byId('tl-tip');
@@ -127,7 +150,9 @@
   const css = getComputedStyle(document.documentElement);
   const color = (name) => css.getPropertyValue(name).trim();
   const C = { on: color('--on'), off: color('--off'), poll: color('--poll'), span: color('--span'),
-    sel: color('--sel'), mark: color('--mark'), line: color('--line'), muted: color('--muted'), event: color('--event') };
+    sel: color('--sel'), mark: color('--mark'), line: color('--line'), muted: color('--muted'), event: color('--event'),
+    running: color('--running'), runnable: color('--runnable'), blocked: color('--blocked') };
+  const STATE_COLOURS = [C.running, C.runnable, C.blocked];
 
   function buildLabels() {
     const box = byId('lane-labels');
@@ -156,8 +181,10 @@
     }
     const legend = byId('legend');
     for (const [c, label] of [[C.on, 'on-CPU samples'], [C.off, 'off-CPU (switch-out) samples'],
-      [C.poll, 'polls'], [C.span, 'spans'], [C.event, 'custom events'], [C.sel, 'selection']]) {
+      [C.poll, 'polls'], [C.span, 'spans'], [C.running, 'running'], [C.runnable, 'runnable (waiting for a CPU)'],
+      [C.blocked, 'blocked'], [C.event, 'custom events'], [C.sel, 'selection']]) {
       if (label === 'custom events' && !EVENTS.length) continue;
+      if ((c === C.running || c === C.runnable || c === C.blocked) && !HAS_STATES) continue;
       const s = el('span');
       const sw = el('i');
       sw.style.background = c;
@@ -208,6 +235,31 @@
       runX0 = x0; runX1 = x1;
     }
     if (runX1 > runX0) ctx.fillRect(runX0, y, runX1 - runX0, h);
+  }
+
+  // A lane's thread states: exact intervals merged per pixel (runnable drawn
+  // last, so short waits for a CPU stay visible), else each bin's time as
+  // stacked shares of the strip.
+  function drawStates(l, y, b0, b1) {
+    if (EXACT_STATES) {
+      for (const c of [2, 0, 1]) drawIntervals(l.states[c], l.maxState[c], y, STATE_H, STATE_COLOURS[c]);
+      return;
+    }
+    if (!l.stateBins) return;
+    for (let b = b0; b <= b1; ++b) {
+      const v = l.stateBins.get(b);
+      if (!v) continue;
+      const sum = v[0] + v[1] + v[2];
+      const x0 = tx(b * BIN), w = Math.max(1, tx((b + 1) * BIN) - x0);
+      let yy = y;
+      for (let c = 0; c < 3; ++c) {
+        if (!v[c]) continue;
+        const h = STATE_H * v[c] / sum;
+        ctx.fillStyle = STATE_COLOURS[c];
+        ctx.fillRect(x0, yy, w, Math.max(0.5, h));
+        yy += h;
+      }
+    }
   }
 
   // The index of the first event at or after time t.
@@ -262,6 +314,7 @@
       }
       drawIntervals(l.polls, l.maxPoll, y + 23, 5, C.poll);
       drawIntervals(l.spans, l.maxSpan, y + 29, 5, C.span);
+      drawStates(l, y + STATE_Y, b0, b1);
     });
     if (EVENTS.length) {
       const y = AXIS + lanes.length * LANE_H;
@@ -357,9 +410,22 @@
     if (yy >= 22 && yy < 29) {
       const p = hitInterval(l.polls, l.maxPoll, t, slack);
       if (p) lines.push('poll of task ' + p[3] + ' for ' + fmtDur(p[2]) + ' at +' + fmtDur(p[1]) + (p[4] >= 0 ? ', spawned at ' + names[p[4]] : ''));
-    } else if (yy >= 29) {
+    } else if (yy >= 29 && yy < STATE_Y) {
       const s = hitInterval(l.spans, l.maxSpan, t, slack);
       if (s) lines.push('span ' + names[s[3]] + ': ' + fmtDur(s[2]) + ' at +' + fmtDur(s[1]) + ', busy ' + fmtDur(s[4]));
+    } else if (yy >= STATE_Y && HAS_STATES) {
+      let hit = null;
+      for (const c of [1, 0, 2]) hit = hit || hitInterval(l.states[c], l.maxState[c], t, slack);
+      if (hit) {
+        const st = hit[3];
+        let what = STATE_NAMES[Math.min(st, 5)] + ' ' + fmtDur(hit[2]) + ' at +' + fmtDur(hit[1]);
+        if (hit[4] >= 0) what += st === 1 ? ', woken by ' + names[hit[4]] : ', until woken by ' + names[hit[4]];
+        else if (st === 1) what += ' (preempted)';
+        lines.push(what);
+      } else if (l.stateBins && l.stateBins.has(b)) {
+        const v = l.stateBins.get(b);
+        lines.push('bin: running ' + fmtDur(v[0]) + ', runnable ' + fmtDur(v[1]) + ', blocked ' + fmtDur(v[2]));
+      }
     }
     tip.textContent = lines.map(cut).join('\n');
     tip.hidden = false;
@@ -432,6 +498,11 @@
   const flame = byId('flame');
   const frameNode = new WeakMap();
   let tree = null;
+
+  // A flamegraph weight as the page says it: samples, or off-CPU blocked time.
+  function amount(v) {
+    return state.mode === 'off' && D.off_unit === 'ns' ? fmtDur(v) + ' blocked' : fmtNum(v) + ' samples';
+  }
 
   function selectedBins() {
     if (!state.sel) return [0, NB - 1];
@@ -529,8 +600,8 @@
       d.style.width = w + 'px';
       d.style.top = (depth * ROW) + 'px';
       d.style.background = frameColor(n);
-      d.title = n.name + '\n' + fmtNum(n.value) + ' samples (' + fmtPct(total ? 100 * n.value / total : 0) +
-        ' of the selection), self ' + fmtNum(n.self);
+      d.title = n.name + '\n' + amount(n.value) + ' (' + fmtPct(total ? 100 * n.value / total : 0) +
+        ' of the selection), self ' + amount(n.self);
       frameNode.set(d, n);
       flame.appendChild(d);
       maxDepth = Math.max(maxDepth, depth);
@@ -556,11 +627,12 @@
 
     const what = state.mode === 'on' ? 'on-CPU' : 'off-CPU';
     const [a, b] = selectedBins();
-    byId('flame-total').textContent = fmtNum(total) + ' ' + what + ' samples' +
+    byId('flame-total').textContent = (state.mode === 'off' && D.off_unit === 'ns' ? fmtDur(total) + ' off-CPU blocked time'
+      : fmtNum(total) + ' ' + what + ' samples') +
       (state.sel ? ' from +' + fmtDur(a * BIN) + ' to +' + fmtDur(Math.min(DUR, (b + 1) * BIN)) : ' in the whole trace');
     if (state.search !== '') {
       const m = matchedValue(tree);
-      byId('flame-match').textContent = 'matched ' + fmtNum(m) + ' samples (' + fmtPct(total ? 100 * m / total : 0) + ')';
+      byId('flame-match').textContent = 'matched ' + amount(m) + ' (' + fmtPct(total ? 100 * m / total : 0) + ')';
     } else {
       byId('flame-match').textContent = '';
     }
@@ -672,8 +744,10 @@
         totalBy.set(nm, (totalBy.get(nm) || 0) + w);
       }
     }
+    const byTime = state.mode === 'off' && D.off_unit === 'ns';
+    const val = (v) => (byTime ? fmtDur(v) : v);
     const rows = Array.from(self.entries()).sort((a, b) => b[1] - a[1]).slice(0, 15)
-      .map(([nm, v]) => [nm, v, fmtPct(total ? 100 * v / total : 0), totalBy.get(nm), fmtPct(total ? 100 * totalBy.get(nm) / total : 0)]);
+      .map(([nm, v]) => [nm, val(v), fmtPct(total ? 100 * v / total : 0), val(totalBy.get(nm)), fmtPct(total ? 100 * totalBy.get(nm) / total : 0)]);
     section(selBox, 'Top functions (' + what + ', ' + (state.sel ? 'selection' : 'whole trace') + ')',
       rows.length ? table(['function', 'self', 'self %', 'total', 'total %'], rows) : el('p', 'muted', 'No samples.'));
     const [a, b] = selectedBins();
@@ -716,9 +790,13 @@
         R.threads.map((t) => [String(t.tid), t.name, t.cpu_samples, fmtPct(t.cpu_pct), orDash(t.running_ns, fmtDur),
           orDash(t.runnable_ns, fmtDur), orDash(t.blocked_ns, fmtDur), t.top_function])));
     }
+    for (const n of R.overview.sched_notes) whole.appendChild(el('p', 'muted', 'Scheduler data missing: ' + n));
     if (R.off_cpu.length) {
-      section(whole, 'Off-CPU stacks', table(['thread', 'samples', 'blocked', 'stack'],
-        R.off_cpu.map((o) => [o.thread || String(o.tid), o.count, orDash(o.blocked_ns, fmtDur), stackList(o.stack, 12)])));
+      const timed = R.off_cpu[0].blocked_ns !== null;
+      section(whole, 'Off-CPU stacks', table(['thread', timed ? 'waits' : 'samples', 'blocked', 'woken by', 'stack'],
+        R.off_cpu.map((o) => [o.thread || String(o.tid), o.count, orDash(o.blocked_ns, fmtDur),
+          o.woken_by.map((w) => w.thread + (w.tid ? ' (' + w.tid + ')' : '') + ' ×' + w.count).join(', '),
+          stackList(o.stack, 12)])));
     }
     if (R.sched_latency) {
       const s = R.sched_latency;
@@ -758,6 +836,10 @@
       whole.appendChild(el('p', 'muted', 'The timeline draws the ' + fmtNum(D.polls.length) + ' longest of ' +
         fmtNum(D.polls_total) + ' polls and ' + fmtNum(D.spans.length) + ' longest of ' + fmtNum(D.spans_total) + ' spans.'));
     }
+    if (HAS_STATES && !EXACT_STATES) {
+      whole.appendChild(el('p', 'muted', 'The ' + fmtNum(D.states_total) + ' thread-state intervals are too many to ' +
+        'draw one by one: each lane shows its running, runnable and blocked time per ' + fmtDur(BIN) + ' bin.'));
+    }
   }
 
   // ---- start ------------------------------------------------------------
@@ -775,6 +857,7 @@
   // For tests and the console: read-only views of the state.
   window.dial9 = Object.freeze({
     lanes: () => lanes.length,
+    states: () => (EXACT_STATES ? 'intervals' : HAS_STATES ? 'bins' : 'none'),
     laneNames: () => lanes.map((l) => laneName(l.info)),
     flameTotal: () => (tree ? tree.value : 0),
     zoomedFrame: () => (tree ? zoomNode().name : ''),
