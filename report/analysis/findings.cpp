@@ -262,7 +262,7 @@ void lock_contention(const TraceModel& m, const ReportOptions& o, const Report& 
     if (row.blocked_ns != top.blocked_ns || row.count != top.count || row.woken_by.empty()) continue;
     const Waker& w = row.woken_by.front();
     // Where the waker released the lock: its first frame past the unlock.
-    auto at = std::find_if(w.stack.begin(), w.stack.end(), [](const std::string& fn) {
+    auto at = std::find_if(w.stack.begin() + static_cast<ptrdiff_t>(w.first_user), w.stack.end(), [](const std::string& fn) {
       return !contains_any(fn, {"unlock", "futex", "__lll_", "wake", "syscall"}) && !is_lock_wait(fn);
     });
     f.evidence += "; woken mostly by " + w.thread + " (" + std::to_string(w.tid) + "), " + std::to_string(w.count) +

@@ -72,6 +72,7 @@ struct Waker {
   std::string thread;
   uint64_t count = 0;  // wakeups that ended a wait on the stack
   Stack stack;         // its most frequent sampled stack when waking these threads; empty when none was sampled
+  size_t first_user = 0;  // index in `stack` of its first user-space frame (where the waker's code is), 0 when none
 };
 
 struct OffCpuStack {

@@ -33,8 +33,22 @@ std::string with_reason(std::string what, const std::string& why) {
   return why.empty() ? what : what + ": " + why;
 }
 
-// (woken tid, wakeup time) as one key: a waker stack has its wakeup's time.
-uint64_t wakeup_key(uint32_t tid, uint64_t ts) { return ts * 0x9e3779b97f4a7c15ull ^ tid; }
+// A waker stack belongs to the wakeup of its thread nearest in time, within
+// kWakerStackSlackNs. FORMAT.md gives both the wakeup's time, but a
+// recorder that takes them from two perf events stamps them apart by a few
+// microseconds; a thread's wakeups are further apart than that, since it
+// runs in between.
+constexpr uint64_t kWakerStackSlackNs = 1'000'000;
+
+const WakerStackRecord* nearest_waker_stack(const std::vector<const WakerStackRecord*>& by_time, uint64_t ts) {
+  auto it = std::lower_bound(by_time.begin(), by_time.end(), ts,
+                             [](const WakerStackRecord* w, uint64_t t) { return w->ts < t; });
+  const WakerStackRecord* best = nullptr;
+  uint64_t best_gap = kWakerStackSlackNs + 1;
+  if (it != by_time.end() && (*it)->ts - ts < best_gap) best = *it, best_gap = (*it)->ts - ts;
+  if (it != by_time.begin() && ts - (*(it - 1))->ts < best_gap) best = *(it - 1);
+  return best;
+}
 
 }  // namespace
 
@@ -212,10 +226,10 @@ std::vector<OffCpuStack> off_cpu_stacks(const TraceModel& m, const ReportOptions
   std::vector<BlockedStack> blocked = blocked_stacks(m);
   if (blocked.empty()) return off_cpu_by_samples(m, o);
   if (blocked.size() > o.top) blocked.resize(o.top);
-  // Sampled waker stacks by the wakeup they were taken at, so each is
-  // credited to the wait that wakeup ended.
-  std::unordered_multimap<uint64_t, const WakerStackRecord*> waker_stack_at;
-  for (const WakerStackRecord& w : m.waker_stacks) waker_stack_at.emplace(wakeup_key(w.tid, w.ts), &w);
+  // Sampled waker stacks by woken thread, in time order, so each is
+  // credited to the wait its wakeup ended.
+  std::unordered_map<uint32_t, std::vector<const WakerStackRecord*>> waker_stacks_of;
+  for (const WakerStackRecord& w : m.waker_stacks) waker_stacks_of[w.tid].push_back(&w);
   std::unordered_map<StackId, size_t> row_of;
   for (size_t i = 0; i < blocked.size(); ++i) row_of[blocked[i].stack] = i;
   // Per row, per waker tid: sampled stacks counted.
@@ -225,16 +239,13 @@ std::vector<OffCpuStack> off_cpu_stacks(const TraceModel& m, const ReportOptions
     auto row = row_of.find(s.stack);
     if (row == row_of.end()) continue;
     const uint32_t waker_tid = m.wakers[s.waker].tid;
-    auto [lo, hi] = waker_stack_at.equal_range(wakeup_key(s.tid, s.end_ns));
-    for (auto it = lo; it != hi; ++it) {
-      const WakerStackRecord& w = *it->second;
-      if (w.tid == s.tid && w.ts == s.end_ns && w.waker_tid == waker_tid && w.stack != kNoStack) {
-        ++sampled[row->second][waker_tid][w.stack];
-        break;
-      }
-    }
+    auto list = waker_stacks_of.find(s.tid);
+    if (list == waker_stacks_of.end()) continue;
+    const WakerStackRecord* w = nearest_waker_stack(list->second, s.end_ns);
+    if (w && w->waker_tid == waker_tid && w->stack != kNoStack) ++sampled[row->second][waker_tid][w->stack];
   }
   std::vector<OffCpuStack> out;
+  std::vector<const Frame*> frames;
   for (size_t i = 0; i < blocked.size(); ++i) {
     const BlockedStack& b = blocked[i];
     OffCpuStack row;
@@ -261,7 +272,15 @@ std::vector<OffCpuStack> off_cpu_stacks(const TraceModel& m, const ReportOptions
       w.thread = m.waker_name(most(g.entries));
       w.count = g.count;
       auto s = sampled[i].find(tid);
-      if (s != sampled[i].end() && !s->second.empty()) w.stack = stack_names(m, most(s->second), o.inlines);
+      if (s != sampled[i].end() && !s->second.empty()) {
+        const StackId id = most(s->second);
+        w.stack = stack_names(m, id, o.inlines);
+        // The waker's own code starts below the kernel's wakeup path.
+        expand_stack(m, id, o.inlines, frames);
+        auto user = std::find_if(frames.begin(), frames.end(),
+                                 [&](const Frame* f) { return m.strings.get(f->module) != "[kernel]"; });
+        w.first_user = user == frames.end() ? 0 : static_cast<size_t>(user - frames.begin());
+      }
       row.woken_by.push_back(std::move(w));
     }
     std::sort(row.woken_by.begin(), row.woken_by.end(), [](const Waker& x, const Waker& y) {

@@ -160,7 +160,8 @@ void add_off_cpu(const Report& r, std::vector<Block>& doc) {
     for (const auto& w : o.woken_by) {
       std::string by = "  woken " + num(w.count) + "x by " + (w.tid == 0 ? w.thread : thread_label(w.thread, w.tid));
       doc.push_back(text(by + (w.stack.empty() ? "" : ", at:")));
-      if (!w.stack.empty()) doc.push_back(stack(w.stack, 4));
+      // From the waker's own code: the kernel's wakeup path says little.
+      if (!w.stack.empty()) doc.push_back(stack(Stack(w.stack.begin() + static_cast<ptrdiff_t>(w.first_user), w.stack.end()), 4));
     }
   }
 }
