@@ -64,6 +64,7 @@ Overview overview(const TraceModel& m) {
   o.pids.assign(pids.begin(), pids.end());
   o.threads = tids.size();
   o.lost_samples = m.lost_samples;
+  o.lost_sched_events = m.lost_sched_events;
   uint64_t attempted = o.cpu_samples + o.offcpu_samples + m.lost_samples;
   o.lost_pct = attempted == 0 ? 0 : 100.0 * static_cast<double>(m.lost_samples) / static_cast<double>(attempted);
   o.segments = m.segments;

@@ -32,6 +32,7 @@ struct Overview {
   uint64_t cpu_samples = 0;     // on-CPU samples
   uint64_t offcpu_samples = 0;  // switch-out samples
   uint64_t lost_samples = 0;
+  uint64_t lost_sched_events = 0;  // scheduler events the kernel could not deliver
   double lost_pct = 0;          // of samples taken plus lost
   size_t segments = 0;
   std::vector<SkippedInput> skipped_segments;

@@ -35,7 +35,8 @@ std::string with_reason(std::string what, const std::string& why) {
 
 // A waker stack belongs to the wakeup of its thread nearest in time, within
 // kWakerStackSlackNs. FORMAT.md gives both the wakeup's time, but a
-// recorder that takes them from two perf events stamps them apart by a few
+// recorder that takes them from two perf events without pairing them (as
+// dial9 did before it paired them) stamps them apart by a few
 // microseconds; a thread's wakeups are further apart than that, since it
 // runs in between.
 constexpr uint64_t kWakerStackSlackNs = 1'000'000;
@@ -118,12 +119,36 @@ std::vector<SchedNote> sched_notes(const TraceModel& m) {
     out.push_back({"off_cpu", with_reason("who woke whom not recorded (woken_by is empty; run-queue latency "
                                           "counts preemptions only)",
                                           reason(m, {"woke", "wakeup"}))});
-  } else if (!c.waker_stacks) {
-    out.push_back({"off_cpu", with_reason("waker stacks not recorded (woken_by names the wakers without their "
-                                          "stacks)",
-                                          reason(m, {"waker stacks"}))});
+  } else {
+    if (!c.waker_stacks) {
+      out.push_back({"off_cpu", with_reason("waker stacks not recorded (woken_by names the wakers without their "
+                                            "stacks)",
+                                            reason(m, {"waker stacks"}))});
+    }
+    if (auto missed = waits_without_wakeup(m); missed.waits > 0 && missed.missed * 100 >= missed.waits * kMissedWakeupNotePct) {
+      out.push_back({"off_cpu", std::to_string(missed.missed) + " of " + std::to_string(missed.waits) +
+                                    " waits ended without a recorded wakeup, so woken_by and wakeup latency "
+                                    "leave them out: the kernel did not hand their sched_waking events to perf "
+                                    "(some kernels miss timer wakeups on an idle CPU)"});
+    }
+  }
+  if (m.lost_sched_events > 0) {
+    out.push_back({"", std::to_string(m.lost_sched_events) +
+                           " scheduler events lost (the kernel's rings were full): thread states, off-CPU time "
+                           "and wakers around them are approximate; fix: record with larger rings "
+                           "(--mmap-pages)"});
   }
   return out;
+}
+
+WaitsWithoutWakeup waits_without_wakeup(const TraceModel& m) {
+  WaitsWithoutWakeup w;
+  for (const StateInterval& s : m.states) {
+    if (!s.blocked() || !s.closed()) continue;
+    ++w.waits;
+    if (s.waker == kNoWaker) ++w.missed;
+  }
+  return w;
 }
 
 std::vector<std::string> off_cpu_notes(const TraceModel& m) {

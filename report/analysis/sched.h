@@ -33,6 +33,15 @@ struct SchedNote {
 };
 std::vector<SchedNote> sched_notes(const TraceModel& m);
 
+// Waits (closed blocked intervals) of a recording that captured wakers, and
+// how many of them ended with no wakeup recorded. sched_notes says so from
+// kMissedWakeupNotePct percent up.
+struct WaitsWithoutWakeup {
+  uint64_t waits = 0, missed = 0;
+};
+WaitsWithoutWakeup waits_without_wakeup(const TraceModel& m);
+inline constexpr uint64_t kMissedWakeupNotePct = 5;
+
 struct ThreadTimes {
   uint64_t running_ns = 0, runnable_ns = 0;
   std::optional<uint64_t> blocked_ns;  // nullopt from schedstat totals

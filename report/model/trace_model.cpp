@@ -212,9 +212,12 @@ class Builder {
       case Builtin::kTaskSpawn:
         ++m_.task_spawns;
         break;
-      case Builtin::kLost:
-        m_.lost_samples += format::as_lost(e).count;
+      case Builtin::kLost: {
+        auto l = format::as_lost(e);
+        bool sched = l.source == static_cast<uint8_t>(format::LostSource::kSchedRing);
+        (sched ? m_.lost_sched_events : m_.lost_samples) += l.count;
         break;
+      }
       case Builtin::kNone:
         ++m_.custom_events[e.name()];
         if (e.schema->has_timestamp && m_.custom_event_records.size() < kMaxCustomEventRecords) {

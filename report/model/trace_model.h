@@ -252,7 +252,8 @@ struct TraceModel {
   std::vector<WakerInfo> wakers;
   std::vector<WakerStackRecord> waker_stacks;
   std::vector<SchedStatRecord> sched_stats;
-  uint64_t lost_samples = 0;      // LostEvent counts, all sources
+  uint64_t lost_samples = 0;      // LostEvent counts of samples (every source but the scheduler's)
+  uint64_t lost_sched_events = 0;  // LostEvent counts of scheduler events (LostSource::kSchedRing)
   uint64_t task_spawns = 0;       // TaskSpawnEvent count
   // Frames of each location id (see StackResolver): location_frames[loc] is
   // {first, count} in `frames`, leaf first.

@@ -34,6 +34,7 @@ Json overview(const Overview& o) {
               {"offcpu_samples", o.offcpu_samples},
               {"lost_samples", o.lost_samples},
               {"lost_pct", o.lost_pct},
+              {"lost_sched_events", o.lost_sched_events},
               {"segments", o.segments},
               {"skipped_segments", skipped},
               {"event", o.event},

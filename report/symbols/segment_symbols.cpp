@@ -75,6 +75,14 @@ std::vector<uint8_t> SegmentSymbolTable::build(const std::string& path) {
         name_chain(symbolizer_.pid_of(a.tid), a.callchain);
         break;
       }
+      case format::Builtin::kWakerStack: {
+        // In the waker's process, which may not be the recorded one: its
+        // kernel frames are named, its user frames only when its mappings
+        // were recorded.
+        auto w = format::as_waker_stack(e);
+        name_chain(w.waker_pid, w.callchain);
+        break;
+      }
       default:
         break;
     }

@@ -261,6 +261,56 @@ TEST_CASE("sleeping 20 x 50 ms is 1 s blocked under the caller, woken by a timer
   CHECK_FALSE(find_kind(r.findings, "cpu_contention"));
 }
 
+TEST_CASE("waits whose wakeup the kernel did not deliver are counted and said, from 5% of the waits") {
+  for (int missed : {0, 1, 2, 5}) {
+    ModelBuilder b;
+    b.m.metadata["sched"] = "switches,stacks,states,wakers,waker_stacks,schedstat";
+    StackId sleep = b.stack({"hrtimer_nanosleep@[kernel]", "nanosleep", "sleepy_loop"});
+    b.thread(7, "sleeper");
+    uint32_t timer = b.waker(0, "swapper/1", 0);
+    uint64_t ts = 0;
+    for (int i = 0; i < 20; ++i) {
+      b.blocked(7, ts, 50 * kMs, sleep, i < missed ? kNoWaker : timer, 10 * kUs);
+      ts += 50 * kMs + 10 * kUs;
+      b.state(7, ts, ts + 100 * kUs, 0);
+      ts += 100 * kUs;
+    }
+    b.finish();
+    auto w = waits_without_wakeup(b.m);
+    CHECK(w.waits == 20);
+    CHECK(w.missed == static_cast<uint64_t>(missed));
+    Report r = build_report(b.m);
+    INFO("missed " << missed);
+    // One wait in 20 is 5%: said from there on.
+    if (missed == 0) CHECK(r.off_cpu_notes.empty());
+    if (missed == 1 || missed == 5) {
+      REQUIRE(r.off_cpu_notes.size() == 1);
+      CHECK(r.off_cpu_notes[0].find(std::to_string(missed) + " of 20 waits ended without a recorded wakeup") == 0);
+    }
+    // The blocked time is all there, whoever woke it.
+    REQUIRE(r.off_cpu.size() == 1);
+    CHECK(r.off_cpu[0].blocked_ns == 1000 * kMs);
+  }
+}
+
+TEST_CASE("lost scheduler events are counted apart from lost samples and said") {
+  fmt::TraceWriter w;
+  meta(w, "switches,stacks,states,wakers,waker_stacks,schedstat");
+  w.lost(5, fmt::Lost{static_cast<uint8_t>(fmt::LostSource::kRingFull), 0, 3});
+  w.lost(6, fmt::Lost{static_cast<uint8_t>(fmt::LostSource::kSchedRing), 1, 40});
+  w.lost(7, fmt::Lost{static_cast<uint8_t>(fmt::LostSource::kSchedRing), 0, 2});
+  NamedResolver names({});
+  TraceModel m = load(w, names);
+  CHECK(m.lost_samples == 3);
+  CHECK(m.lost_sched_events == 42);
+  Report r = build_report(m);
+  CHECK(r.overview.lost_samples == 3);
+  CHECK(r.overview.lost_sched_events == 42);
+  bool said = false;
+  for (const auto& n : r.overview.sched_notes) said = said || n.find("42 scheduler events lost") == 0;
+  CHECK(said);
+}
+
 TEST_CASE("preemptions alone give run-queue latency, and missing wakers are said, with the reason") {
   ModelBuilder b;
   b.m.metadata["sched"] = "switches,stacks,schedstat";
