@@ -45,7 +45,8 @@ perf_event_attr switch_out_attr(const perf_event_attr& sampling, SwitchStackSour
   return a;
 }
 
-perf_event_attr waking_attr(uint64_t tracepoint_id, uint64_t period, bool callchain, bool kernel) {
+perf_event_attr waking_attr(uint64_t tracepoint_id, uint64_t period, bool callchain,
+                            const perf_event_attr& sampling) {
   perf_event_attr a{};
   a.size = sizeof a;
   a.type = PERF_TYPE_TRACEPOINT;
@@ -58,7 +59,12 @@ perf_event_attr waking_attr(uint64_t tracepoint_id, uint64_t period, bool callch
                   PERF_SAMPLE_CPU | PERF_SAMPLE_RAW;
   if (callchain) {
     a.sample_type |= PERF_SAMPLE_CALLCHAIN;
-    a.exclude_callchain_kernel = kernel ? 0 : 1;
+    a.exclude_callchain_kernel = sampling.exclude_callchain_kernel;
+    if (sampling.sample_type & PERF_SAMPLE_STACK_USER) {
+      a.sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+      a.sample_regs_user = sampling.sample_regs_user;
+      a.sample_stack_user = std::min(sampling.sample_stack_user, kSwitchStackBytes);
+    }
   }
   a.use_clockid = 1;
   a.clockid = CLOCK_MONOTONIC;
@@ -68,8 +74,13 @@ perf_event_attr waking_attr(uint64_t tracepoint_id, uint64_t period, bool callch
   return a;
 }
 
-std::string tid_filter(std::string_view field, std::vector<uint32_t> tids) {
+std::string tid_filter(std::string_view field, std::vector<uint32_t> tids, uint32_t window) {
   std::sort(tids.begin(), tids.end());
+  if (!tids.empty()) {
+    // Kept below pid_max's hard limit (2^22), so the window never wraps.
+    const uint32_t last = tids.back();
+    for (uint32_t i = 1; i <= window && last + i < (1u << 22); ++i) tids.push_back(last + i);
+  }
   tids.erase(std::unique(tids.begin(), tids.end()), tids.end());
   std::string f(field);
   std::string out;
@@ -90,6 +101,11 @@ std::string tid_filter(std::string_view field, std::vector<uint32_t> tids) {
   // The kernel copies at most a page of filter text (strndup_user).
   if (out.size() >= 4096) return {};
   return out;
+}
+
+bool same_wakeup(const WakingHit& a, const WakingHit& b) {
+  uint64_t gap = a.time > b.time ? a.time - b.time : b.time - a.time;
+  return a.cpu == b.cpu && a.woken == b.woken && a.waker_tid == b.waker_tid && gap <= kSameWakeupNs;
 }
 
 format::ThreadState state_from_prev_state(int64_t prev_state, bool& dead) {

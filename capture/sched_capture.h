@@ -69,15 +69,39 @@ perf_event_attr switch_out_attr(const perf_event_attr& sampling, SwitchStackSour
 
 // sched_waking on one CPU for every process (the session filters it to the
 // target's threads): every wakeup (`period` 1, no stack), or one in
-// `period` with the waker's callchain.
-perf_event_attr waking_attr(uint64_t tracepoint_id, uint64_t period, bool callchain, bool kernel);
+// `period` with the waker's callchain. The stack sampler takes the
+// sampling attr's kernel/user choice and, when it copies user stacks, a
+// kSwitchStackBytes copy, so a waker inside a library without frame
+// pointers (write, pthread_mutex_unlock) still shows its caller.
+perf_event_attr waking_attr(uint64_t tracepoint_id, uint64_t period, bool callchain,
+                            const perf_event_attr& sampling);
 
-// A tracepoint filter that keeps events whose `field` is one of `tids`
-// ("pid == 7 || (pid >= 10 && pid <= 14)"): runs of consecutive ids become
-// ranges so a thread pool fits. Empty when the filter would exceed the
-// kernel's limit (a page); the caller then captures no wakeups rather than
-// every wakeup on the machine.
-std::string tid_filter(std::string_view field, std::vector<uint32_t> tids);
+// Thread ids the wakeup filter admits beyond the target's newest thread:
+// Linux hands out ids in increasing order, so the target's next threads
+// are usually among them and their wakeups are seen before the session
+// can name them in a new filter. Wakeups of other processes' threads in
+// the window are dropped by the session (it knows the target's threads).
+inline constexpr uint32_t kNewThreadWindow = 64;
+
+// A tracepoint filter that keeps events whose `field` is one of `tids`, or
+// one of the `window` ids after the largest ("pid == 7 || (pid >= 10 &&
+// pid <= 14)"): runs of consecutive ids become ranges so a thread pool
+// fits. Empty when the filter would exceed the kernel's limit (a page);
+// the caller then captures no wakeups rather than every wakeup on the
+// machine.
+std::string tid_filter(std::string_view field, std::vector<uint32_t> tids, uint32_t window = 0);
+
+// The two records one sched_waking hit produces, from the every-wakeup
+// event and (one time in N) the stack event, arrive on different rings a
+// few microseconds apart and in either order. They are the same wakeup
+// when they come from the same CPU, name the same woken thread and waker,
+// and are at most kSameWakeupNs apart.
+struct WakingHit {
+  uint64_t time = 0;
+  uint32_t cpu = 0, woken = 0, waker_tid = 0;
+};
+inline constexpr uint64_t kSameWakeupNs = 200'000;
+bool same_wakeup(const WakingHit& a, const WakingHit& b);
 
 // A thread's state after a switch-out, from sched_switch's `prev_state`
 // (TASK_REPORT bits; bit 8 and above set, or 0, mean it was preempted and

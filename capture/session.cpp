@@ -49,8 +49,10 @@ class ProcessState {
  public:
   void thread(uint64_t ts, uint32_t pid, uint32_t tid, const std::string& name) {
     threads_[tid] = Thread{ts, pid, name};
+    live_[pid].insert(tid);
     changed_ = true;
   }
+  void started(uint32_t pid, uint32_t tid) { live_[pid].insert(tid); }
   void map(uint64_t ts, const format::Mapping& m) {
     spaces_.map(m, ts);
     changed_ = true;
@@ -63,9 +65,16 @@ class ProcessState {
     spaces_.exec(pid);
     changed_ = true;
   }
+  // The process's mappings go with its last thread, not its main one: a
+  // main thread may end with pthread_exit and leave the others running.
   void exit(uint32_t pid, uint32_t tid) {
     threads_.erase(tid);
-    if (pid == tid) spaces_.exit(pid);
+    auto live = live_.find(pid);
+    if (live != live_.end()) live->second.erase(tid);
+    if (live == live_.end() || live->second.empty()) {
+      spaces_.exit(pid);
+      if (live != live_.end()) live_.erase(live);
+    }
     changed_ = true;
   }
   const format::AddressSpaces& spaces() const { return spaces_; }
@@ -91,6 +100,7 @@ class ProcessState {
     std::string name;
   };
   std::map<uint32_t, Thread> threads_;
+  std::unordered_map<uint32_t, std::unordered_set<uint32_t>> live_;  // threads by process
   format::AddressSpaces spaces_;
   bool changed_ = false;
 };
@@ -110,45 +120,45 @@ class Converter {
   // Records of the scheduler's rings.
   void on_switch_out_sample(ParsedRecord& r) {
     // Kept until the switch record that follows it says whether the thread
-    // blocked (only then is the stack written, and unwound). Buffers are
-    // swapped, not copied: `r`'s slot is reused for the next record.
-    ParsedRecord& p = pending_[r.tid];
-    p.kind = r.kind;
-    p.pid = r.pid;
-    p.tid = r.tid;
-    p.cpu = r.cpu;
-    p.time = r.time;
-    p.kernel_frames = r.kernel_frames;
-    p.callchain.swap(r.callchain);
-    p.user_regs.swap(r.user_regs);
-    p.user_stack.swap(r.user_stack);
-    p.raw.swap(r.raw);
+    // blocked (only then is the stack written, and unwound).
+    keep(pending_[r.tid], r);
   }
 
-  void on_waking(const ParsedRecord& r, bool with_stack, SessionResult& res) {
-    using namespace format;
+  // A sched_waking record: from the every-wakeup event, or (`with_stack`)
+  // from the one-in-N event with the waker's stack. The two records of one
+  // wakeup are paired (same_wakeup) so the stack is written at the
+  // wakeup's time, and only for a wakeup that was written.
+  void on_waking(ParsedRecord& r, bool with_stack, SessionResult& res) {
     if (!fields_.woken_pid) return;
     auto woken = read_raw_field(r.raw, *fields_.woken_pid);
     if (!woken || *woken <= 0) return;
-    uint32_t tid = static_cast<uint32_t>(*woken);
     // In interrupt context the current thread is a bystander, not the waker.
     const char* irq = nullptr;
     if (fields_.waking_flags) {
       if (auto flags = read_raw_field(r.raw, *fields_.waking_flags)) irq = interrupt_context(static_cast<uint64_t>(*flags));
     }
-    const uint32_t waker_pid = irq ? 0 : r.pid, waker_tid = irq ? 0 : r.tid;
+    const WakingHit hit{r.time, r.cpu, static_cast<uint32_t>(*woken), irq ? 0 : r.tid};
+    WakingSlot& slot = waking_[r.cpu];
     if (with_stack) {
-      w_.waker_stack(r.time, WakerStack{tid, waker_pid, waker_tid, {}}, r.callchain);
-    } else {
-      // sched_waking also fires for a thread that set itself to sleep but
-      // has not left the CPU yet: that is no wait, and not written.
-      auto st = states_.find(tid);
-      if (st == states_.end() || !is_blocked(st->second)) return;
-      st->second = ThreadState::kRunnable;
-      w_.wakeup(r.time, Wakeup{tid, waker_pid, waker_tid, irq ? std::string_view(irq) : waker_name(r.pid, r.tid, r.cpu)});
-      ++res.wakeups;
+      if (slot.last && same_wakeup(*slot.last, hit)) {
+        if (slot.last_written) write_waker_stack(r, *slot.last, irq != nullptr, res);
+        slot.last.reset();
+      } else {
+        // Its wakeup's record is still to come.
+        keep(slot.stack, r);
+        slot.stack_hit = hit;
+      }
+      return;
     }
-    count(r.time);
+    bool written = write_wakeup(r, hit, irq, res);
+    if (slot.stack_hit && same_wakeup(*slot.stack_hit, hit)) {
+      if (written) write_waker_stack(slot.stack, hit, irq != nullptr, res);
+      slot.stack_hit.reset();
+      slot.last.reset();
+    } else {
+      slot.last = hit;
+      slot.last_written = written;
+    }
   }
 
   void on_record(ParsedRecord& r, SessionResult& res) {
@@ -176,6 +186,7 @@ class Converter {
         auto parent = names_.find(r.ptid);
         if (parent != names_.end()) names_[r.tid] = parent->second;
         if (r.pid == r.tid) state_.fork(r.ppid, r.pid);
+        state_.started(r.pid, r.tid);
         if (parent != names_.end()) state_.thread(r.time, r.pid, r.tid, parent->second);
         w_.thread_start(r.time, ThreadStart{r.pid, r.tid, r.ppid, r.ptid});
         see(r.pid, r.tid, res);
@@ -225,6 +236,7 @@ class Converter {
   // A name known before the kernel reports it (the program at exec).
   void name(uint32_t tid, std::string n) { names_[tid] = std::move(n); }
   void launched(uint32_t pid) {
+    state_.started(pid, pid);
     live_.insert(pid);
     live_changed_ = true;
   }
@@ -380,6 +392,49 @@ class Converter {
     res.unwind_ns += mono_ns() - t0;
   }
 
+  // Moves a record's contents into a record kept past its slot's reuse:
+  // buffers are swapped, not copied.
+  static void keep(ParsedRecord& dst, ParsedRecord& src) {
+    dst.kind = src.kind;
+    dst.pid = src.pid;
+    dst.tid = src.tid;
+    dst.cpu = src.cpu;
+    dst.time = src.time;
+    dst.kernel_frames = src.kernel_frames;
+    dst.callchain.swap(src.callchain);
+    dst.user_regs.swap(src.user_regs);
+    dst.user_stack.swap(src.user_stack);
+    dst.raw.swap(src.raw);
+  }
+
+  // A wakeup of a blocked target thread. sched_waking also fires for a
+  // thread that set itself to sleep but has not left the CPU yet, and for
+  // other processes' threads the filter's window lets through: neither is
+  // a wait of the target, and neither is written.
+  bool write_wakeup(const ParsedRecord& r, const WakingHit& hit, const char* irq, SessionResult& res) {
+    auto st = states_.find(hit.woken);
+    if (st == states_.end() || !is_blocked(st->second)) return false;
+    st->second = format::ThreadState::kRunnable;
+    w_.wakeup(hit.time, format::Wakeup{hit.woken, irq ? 0 : r.pid, hit.waker_tid,
+                                       irq ? std::string_view(irq) : waker_name(r.pid, r.tid, r.cpu)});
+    ++res.wakeups;
+    count(hit.time);
+    return true;
+  }
+
+  // The waker's stack for the wakeup `hit`, at the wakeup's time. A waker
+  // in interrupt context keeps only its kernel frames: the user frames are
+  // the interrupted bystander's.
+  void write_waker_stack(ParsedRecord& r, const WakingHit& hit, bool irq, SessionResult& res) {
+    if (irq) {
+      r.callchain.resize(std::min<size_t>(r.kernel_frames, r.callchain.size()));
+    } else if (unwinder_ && !r.user_stack.empty()) {
+      complete_chain(r, res);
+    }
+    w_.waker_stack(hit.time, format::WakerStack{hit.woken, irq ? 0 : r.pid, hit.waker_tid, {}}, r.callchain);
+    count(hit.time);
+  }
+
   void see(uint32_t pid, uint32_t tid, SessionResult& res) {
     if (tids_.insert(tid).second) res.threads = tids_.size();
     if (pids_.insert(pid).second) res.processes = pids_.size();
@@ -387,6 +442,15 @@ class Converter {
   StackUnwinder* unwinder_;
   SchedFields fields_;
   std::unordered_map<uint32_t, ParsedRecord> pending_;  // switch-out samples by tid
+  // Per CPU: the last wakeup not yet paired with a stack, and a stack
+  // record that came before its wakeup's record.
+  struct WakingSlot {
+    std::optional<WakingHit> last;
+    bool last_written = false;
+    std::optional<WakingHit> stack_hit;
+    ParsedRecord stack;
+  };
+  std::unordered_map<uint32_t, WakingSlot> waking_;
   std::unordered_map<uint32_t, format::ThreadState> states_;
   std::unordered_map<uint32_t, std::string> other_names_;  // wakers outside the target
   std::set<uint32_t> live_;  // the target's threads, for the wakeup filter
@@ -591,14 +655,14 @@ void Session::open_sched(pid_t pid) {
     } else {
       woken_pid_ = *f;
       if (const TracepointField* flags = tp->field("common_flags")) waking_flags_ = *flags;
-      perf_event_attr wa = waking_attr(tp->id, 1, false, opt_.sampling.kernel);
+      perf_event_attr wa = waking_attr(tp->id, 1, false, attr_);
       wa.disabled = 1;  // enabled once filtered, so no other process's wakeups slip in
       auto set = open_ring_set(Role::kWaking, wa, -1, pages);
       if (set) {
         sched_sets_.push_back(std::move(*set));
         sched_.wakers = true;
         if (opt_.sched.waker_stack_every > 0) {
-          perf_event_attr ws = waking_attr(tp->id, opt_.sched.waker_stack_every, true, opt_.sampling.kernel);
+          perf_event_attr ws = waking_attr(tp->id, opt_.sched.waker_stack_every, true, attr_);
           ws.disabled = 1;
           auto stacks = open_ring_set(Role::kWakerStack, ws, -1, pages);
           if (stacks) {
@@ -608,7 +672,7 @@ void Session::open_sched(pid_t pid) {
             degraded_.push_back("waker stacks are off: " + stacks.error().message());
           }
         }
-        wakeup_filter_ = tid_filter(f->name, {static_cast<uint32_t>(pid)});
+        wakeup_filter_ = tid_filter(f->name, {static_cast<uint32_t>(pid)}, kNewThreadWindow);
         for (RingSet& s : sched_sets_) {
           if (s.role != Role::kWaking && s.role != Role::kWakerStack) continue;
           if (auto ok = filter_ring_set(s, wakeup_filter_); !ok) {
@@ -642,7 +706,7 @@ Result<void> Session::filter_ring_set(RingSet& set, const std::string& filter) {
 }
 
 void Session::refilter_wakeups(const std::vector<uint32_t>& tids, std::vector<RingSet>& retired) {
-  std::string filter = tid_filter(woken_pid_ ? woken_pid_->name : "pid", tids);
+  std::string filter = tid_filter(woken_pid_ ? woken_pid_->name : "pid", tids, kNewThreadWindow);
   if (filter == wakeup_filter_) return;
   // The kernel sets a tracepoint filter once per event (EEXIST after), so
   // new threads mean new events: opened and filtered before the old ones

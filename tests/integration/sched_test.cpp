@@ -128,7 +128,8 @@ struct Recorded {
 };
 
 // Records `fixture` in `mode` into a directory of `tmp` and reports on it.
-Recorded record(const test::TempDir& tmp, Mode mode, const char* fixture, std::vector<std::string> flags = {}) {
+Recorded record(const test::TempDir& tmp, Mode mode, const char* fixture, std::vector<std::string> flags = {},
+                 std::vector<std::string> args = {}) {
   std::string dir = tmp.file(std::string(fs::path(fixture).filename()) + "-" + std::to_string(static_cast<int>(mode)));
   std::vector<std::string> argv;
   if (mode == Mode::kNoTracefs) argv = {"env", "DIAL9_TEST_NO_TRACEFS=1"};
@@ -141,6 +142,7 @@ Recorded record(const test::TempDir& tmp, Mode mode, const char* fixture, std::v
   if (mode == Mode::kNoSched) argv.push_back("--no-sched");
   argv.insert(argv.end(), flags.begin(), flags.end());
   argv.insert(argv.end(), {"--", fixture});
+  argv.insert(argv.end(), args.begin(), args.end());
   auto r = test::run(argv);
   INFO(mode_name(mode) << ": " << r.err);
   REQUIRE(r.exit_code == 0);
@@ -181,6 +183,9 @@ bool is_lock_frame(const std::string& f) {
 }
 bool is_read_frame(const std::string& f) {
   return f == "read" || f == "__read" || f.find("libc_read") != std::string::npos;
+}
+bool is_write_frame(const std::string& f) {
+  return f == "write" || f == "__write" || f.find("libc_write") != std::string::npos;
 }
 bool is_nanosleep_frame(const std::string& f) { return f.find("nanosleep") != std::string::npos; }
 
@@ -291,12 +296,24 @@ void check_pipe(const Recorded& r, Mode mode) {
   REQUIRE(producer != nullptr);
   CHECK(in_read.wakeups * 10 >= in_read.count * 8);
   CHECK(in_read.wakeups_by_waker["producer"] * 10 >= in_read.wakeups * 9);
+  bool producer_stack = false;
   for (const auto& o : off) {
     if (!calls(o["stack"], is_read_frame, named("consume_messages"))) continue;
     for (const auto& w : o["woken_by"]) {
-      if (w["thread"] == "producer") CHECK(w["tid"] == (*producer)["tid"]);
+      if (w["thread"] != "producer") continue;
+      CHECK(w["tid"] == (*producer)["tid"]);
+      if (!r.captured("waker_stacks")) continue;
+      // The producer's write, under its caller: glibc's write has no frame
+      // pointer, so this needs the waker's stack unwound like a sample's.
+      INFO("producer's waker stack: " << w["stack"].dump());
+      producer_stack = producer_stack || calls(w["stack"], is_write_frame, named("produce_messages"));
+      // Its kernel frames are named too (root reads /proc/kallsyms).
+      if (::geteuid() == 0) {
+        for (const auto& f : w["stack"]) CHECK(f.get<std::string>().rfind("0xffff", 0) != 0);
+      }
     }
   }
+  if (r.captured("waker_stacks")) CHECK(producer_stack);
 }
 
 // Oversubscription: eight CPU-bound threads on two CPUs are runnable most
@@ -358,15 +375,19 @@ struct Scenario {
   const char* fixture;
   std::vector<std::string> flags;
   void (*check)(const Recorded&, Mode);
+  std::vector<std::string> args = {};  // the fixture's
 };
 const Scenario kConvoy{FIXTURE_MUTEX_CONVOY, {}, check_convoy};
 const Scenario kPipe{FIXTURE_PIPE_PAIR, {}, check_pipe};
 const Scenario kOversubscribed{FIXTURE_OVERSUBSCRIBE, {}, check_oversubscribed};
 const Scenario kSleeper{FIXTURE_SLEEPER, {}, check_sleeper};
+// The pipe pair once its main thread has ended with pthread_exit: the
+// process and its mappings live on with the other two threads.
+const Scenario kPipeMainExits{FIXTURE_PIPE_PAIR, {}, check_pipe, {"1000", "main-exits"}};
 
 void run_full(const Scenario& s) {
   test::TempDir tmp;
-  s.check(record(tmp, Mode::kFull, s.fixture, s.flags), Mode::kFull);
+  s.check(record(tmp, Mode::kFull, s.fixture, s.flags, s.args), Mode::kFull);
 }
 
 // Every scenario in a degraded mode: the notes name what is missing, and
@@ -374,7 +395,7 @@ void run_full(const Scenario& s) {
 void run_degraded(Mode m, bool expect_stacks) {
   test::TempDir tmp;
   for (const Scenario* s : {&kConvoy, &kPipe, &kOversubscribed, &kSleeper}) {
-    Recorded r = record(tmp, m, s->fixture, s->flags);
+    Recorded r = record(tmp, m, s->fixture, s->flags, s->args);
     INFO(s->fixture);
     CHECK(r.captured("stacks") == expect_stacks);
     check_degraded_says_what_is_missing(r);
@@ -392,6 +413,11 @@ TEST_CASE("sched: a mutex convoy blocks on the lock and the lock holders wake it
 TEST_CASE("sched: a pipe consumer blocks in read, woken by the producer's write", "[sched]") {
   if (auto why = full_capture_unavailable(); !why.empty()) DIAL9_SKIP(why);
   run_full(kPipe);
+}
+
+TEST_CASE("sched: stacks stay complete after the main thread ends with pthread_exit", "[sched]") {
+  if (auto why = full_capture_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  run_full(kPipeMainExits);
 }
 
 TEST_CASE("sched: eight CPU-bound threads on two CPUs wait for a CPU, and the report finds it", "[sched]") {

@@ -82,6 +82,14 @@ TEST_CASE("the wakeup filter names each thread, with runs of ids as ranges") {
   CHECK(tid_filter("pid", pool) == "(pid >= 100000 && pid <= 101999)");
 }
 
+TEST_CASE("the wakeup filter admits a window of ids after the newest thread, for threads not yet seen") {
+  CHECK(tid_filter("pid", {7}, 3) == "(pid >= 7 && pid <= 10)");
+  CHECK(tid_filter("pid", {20, 5}, 2) == "pid == 5 || (pid >= 20 && pid <= 22)");
+  CHECK(tid_filter("pid", {20, 5}, 0) == "pid == 5 || pid == 20");
+  // Never past the largest id Linux hands out (2^22).
+  CHECK(tid_filter("pid", {(1u << 22) - 2}, 64) == "pid == 4194302 || pid == 4194303");
+}
+
 TEST_CASE("a switch-out's prev_state says runnable, sleeping, uninterruptible, stopped or dead") {
   bool dead = false;
   CHECK(state_from_prev_state(0, dead) == ThreadState::kRunnable);       // R (yield)
@@ -142,17 +150,61 @@ TEST_CASE("switch-out events follow the sampling event and sample every switch")
 }
 
 TEST_CASE("wakeup events: raw records on every CPU, callchains only for the sampled ones") {
-  perf_event_attr every = waking_attr(375, 1, false, true);
+  SamplingSpec spec;
+  spec.event = "cpu-clock";
+  spec.kernel = false;
+  auto sampling = build_attr(spec);
+  REQUIRE(sampling);
+  perf_event_attr every = waking_attr(375, 1, false, *sampling);
   CHECK((every.type == PERF_TYPE_TRACEPOINT && every.config == 375 && every.sample_period == 1));
   CHECK((every.sample_type & PERF_SAMPLE_RAW) != 0);
-  CHECK((every.sample_type & PERF_SAMPLE_CALLCHAIN) == 0);
+  CHECK((every.sample_type & (PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_STACK_USER)) == 0);
   CHECK((every.inherit == 0 && every.use_clockid == 1 && every.sample_id_all == 1));
-  perf_event_attr stacks = waking_attr(375, 8, true, false);
+  perf_event_attr stacks = waking_attr(375, 8, true, *sampling);
   CHECK(stacks.sample_period == 8);
   // PERF_SAMPLE_PERIOD would make the kernel sample every occurrence.
   CHECK((stacks.sample_type & PERF_SAMPLE_PERIOD) == 0);
   CHECK((stacks.sample_type & PERF_SAMPLE_CALLCHAIN) != 0);
   CHECK(stacks.exclude_callchain_kernel == 1);
+  // Frame-pointer sampling: no stack copy for the waker either.
+  CHECK((stacks.sample_type & PERF_SAMPLE_STACK_USER) == 0);
+}
+
+TEST_CASE("waker stacks copy a little user stack when sampling does, so the unwinder finds the caller") {
+  SamplingSpec spec;
+  spec.event = "cpu-clock";
+  spec.user_stack_bytes = 2048;
+  auto sampling = build_attr(spec);
+  REQUIRE(sampling);
+  REQUIRE((sampling->sample_type & PERF_SAMPLE_STACK_USER) != 0);
+  perf_event_attr stacks = waking_attr(375, 8, true, *sampling);
+  CHECK((stacks.sample_type & (PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER)) ==
+        (PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER));
+  CHECK(stacks.sample_regs_user == sampling->sample_regs_user);
+  CHECK(stacks.sample_stack_user == kSwitchStackBytes);
+  CHECK(stacks.exclude_callchain_kernel == 0);
+  // The every-wakeup event never carries a stack.
+  CHECK((waking_attr(375, 1, false, *sampling).sample_type & PERF_SAMPLE_STACK_USER) == 0);
+}
+
+TEST_CASE("the two records of one wakeup pair up; a different CPU, thread, waker or a later wakeup does not") {
+  const WakingHit w{1'000'000, 1, 42, 7};
+  WakingHit s = w;
+  s.time = w.time - 3'000;  // the stack record, taken a few microseconds earlier
+  CHECK(same_wakeup(w, s));
+  CHECK(same_wakeup(s, w));
+  WakingHit other = s;
+  other.cpu = 0;
+  CHECK_FALSE(same_wakeup(w, other));
+  other = s;
+  other.woken = 43;
+  CHECK_FALSE(same_wakeup(w, other));
+  other = s;
+  other.waker_tid = 0;
+  CHECK_FALSE(same_wakeup(w, other));
+  other = s;
+  other.time = w.time + kSameWakeupNs + 1;
+  CHECK_FALSE(same_wakeup(w, other));
 }
 
 TEST_CASE("a wakeup in interrupt context names the interrupt, not the bystander thread") {
