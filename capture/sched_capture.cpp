@@ -20,6 +20,12 @@ std::string sched_metadata(const SchedCapabilities& c) {
   return out.empty() ? "off" : out;
 }
 
+size_t sched_ring_pages(size_t mmap_pages, size_t ncpu, size_t page_size) {
+  size_t pages = mmap_pages;
+  while (pages < 4 * mmap_pages && (pages * 2) * page_size * std::max<size_t>(ncpu, 1) <= kSchedRingBudgetBytes) pages *= 2;
+  return pages;
+}
+
 perf_event_attr switch_out_attr(const perf_event_attr& sampling, SwitchStackSource source,
                                 uint64_t tracepoint_id) {
   perf_event_attr a = sampling;

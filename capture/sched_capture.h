@@ -60,6 +60,16 @@ struct SchedCapabilities {
 // "switches,stacks,states,wakers,waker_stacks,schedstat", or "off".
 std::string sched_metadata(const SchedCapabilities& c);
 
+// Ring data pages per CPU for the rings of large scheduler records
+// (switch-out and waker stacks, about 1 KB each with a stack copy): a
+// context-switch-heavy program writes a hundred times more of them than
+// samples, so they get up to 4x the sampling rings' `mmap_pages`, within
+// kSchedRingBudgetBytes over all CPUs (a power of two, never below
+// `mmap_pages`). Without the margin, a controller delayed by the program's
+// own threads on a small machine lost events at 40k events/s.
+inline constexpr size_t kSchedRingBudgetBytes = size_t{4} << 20;
+size_t sched_ring_pages(size_t mmap_pages, size_t ncpu, size_t page_size);
+
 // The switch-out sampler's attr, derived from the sampling attr (same
 // clock, inheritance, kernel/user choice, callchains and stack copies): the
 // tracepoint (with its raw record) or the software context-switch event,

@@ -606,6 +606,8 @@ void Session::open_sched(pid_t pid) {
     tracefs_why = "tracefs use was turned off (DIAL9_TEST_NO_TRACEFS)";
   }
   const size_t pages = std::max<size_t>(8, opt_.mmap_pages);
+  const size_t stack_pages = sched_ring_pages(pages, static_cast<size_t>(std::max(1L, ::sysconf(_SC_NPROCESSORS_CONF))),
+                                              static_cast<size_t>(::sysconf(_SC_PAGESIZE)));
 
   // Switch-out stacks: sched_switch (with the kind of wait), else the
   // context-switches software event (stack only).
@@ -615,7 +617,7 @@ void Session::open_sched(pid_t pid) {
     const TracepointField* f = tp ? tp->field("prev_state") : nullptr;
     if (f) {
       auto set = open_ring_set(Role::kSwitchOut, switch_out_attr(attr_, SwitchStackSource::kSchedSwitchTracepoint, tp->id),
-                               pid, pages);
+                               pid, stack_pages);
       if (set) {
         sched_sets_.push_back(std::move(*set));
         sched_.stacks = SwitchStackSource::kSchedSwitchTracepoint;
@@ -628,7 +630,8 @@ void Session::open_sched(pid_t pid) {
     }
   }
   if (sched_.stacks == SwitchStackSource::kNone) {
-    auto set = open_ring_set(Role::kSwitchOut, switch_out_attr(attr_, SwitchStackSource::kContextSwitchEvent, 0), pid, pages);
+    auto set = open_ring_set(Role::kSwitchOut, switch_out_attr(attr_, SwitchStackSource::kContextSwitchEvent, 0), pid,
+                             stack_pages);
     if (set) {
       sched_sets_.push_back(std::move(*set));
       sched_.stacks = SwitchStackSource::kContextSwitchEvent;
@@ -664,7 +667,7 @@ void Session::open_sched(pid_t pid) {
         if (opt_.sched.waker_stack_every > 0) {
           perf_event_attr ws = waking_attr(tp->id, opt_.sched.waker_stack_every, true, attr_);
           ws.disabled = 1;
-          auto stacks = open_ring_set(Role::kWakerStack, ws, -1, pages);
+          auto stacks = open_ring_set(Role::kWakerStack, ws, -1, stack_pages);
           if (stacks) {
             sched_sets_.push_back(std::move(*stacks));
             sched_.waker_stacks = true;

@@ -214,3 +214,14 @@ TEST_CASE("a wakeup in interrupt context names the interrupt, not the bystander 
   CHECK(std::string(interrupt_context(0x10)) == "softirq");
   CHECK(std::string(interrupt_context(0x48)) == "nmi");
 }
+
+TEST_CASE("rings of stack records grow to 4x the sampling rings within a budget over all CPUs") {
+  // 2 CPUs, 4 KiB pages, 128-page sampling rings: 512 pages (2 MiB) each.
+  CHECK(sched_ring_pages(128, 2, 4096) == 512);
+  // 8 CPUs: 4 MiB / 8 = 128 pages each, no more than the sampling rings.
+  CHECK(sched_ring_pages(128, 8, 4096) == 128);
+  // Many CPUs: never below the sampling rings.
+  CHECK(sched_ring_pages(128, 64, 4096) == 128);
+  CHECK(sched_ring_pages(64, 4, 4096) == 256);
+  CHECK(sched_ring_pages(8, 1, 4096) == 32);
+}
