@@ -818,42 +818,56 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
     });
   };
   std::vector<uint32_t> live;
+  // Converting can stall (the unwinder reads a module's CFI the first time
+  // it meets it: tens of milliseconds), while a context-switch-heavy
+  // program fills a ring in less. So conversion goes in slices of
+  // kConvertSliceNs, the rings read again between them: a stall costs
+  // memory in `recs`, not events.
+  constexpr uint64_t kConvertSliceNs = 10'000'000;
   auto drain_all = [&](bool final) {
-    const uint64_t horizon = final ? UINT64_MAX : mono_ns() - kReorderWindowNs;
-    for (PerfRing& r : rings_) drain_ring(r, Role::kSampling, attr_);
-    for (RingSet& set : sched_sets_) {
-      for (PerfRing& r : set.rings) drain_ring(r, set.role, set.attr);
-    }
-    std::stable_sort(queue.begin(), queue.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    size_t done = 0;
-    for (auto [time, i] : queue) {
-      if (time >= horizon) break;
-      ParsedRecord& r = recs[i];
-      ++done;
-      free_slots.push_back(i);
-      switch (roles[i]) {
-        case Role::kSampling:
-          conv.on_record(r, res);
-          break;
-        case Role::kSwitchOut:
-          if (r.kind == RecordKind::kSample) {
-            conv.on_switch_out_sample(r);
-          } else {
-            conv.sched_lost(r, res);
-          }
-          break;
-        case Role::kWaking:
-        case Role::kWakerStack:
-          if (r.kind == RecordKind::kSample) {
-            conv.on_waking(r, roles[i] == Role::kWakerStack, res);
-          } else {
-            conv.sched_lost(r, res);
-          }
-          break;
+    for (bool more = true; more;) {
+      const uint64_t start = mono_ns();
+      const uint64_t horizon = final ? UINT64_MAX : start - kReorderWindowNs;
+      for (PerfRing& r : rings_) drain_ring(r, Role::kSampling, attr_);
+      for (RingSet& set : sched_sets_) {
+        for (PerfRing& r : set.rings) drain_ring(r, set.role, set.attr);
       }
+      std::stable_sort(queue.begin(), queue.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      size_t done = 0;
+      more = false;
+      for (auto [time, i] : queue) {
+        if (time >= horizon) break;
+        if ((done & 7) == 7 && mono_ns() - start > kConvertSliceNs) {
+          more = true;
+          break;
+        }
+        ParsedRecord& r = recs[i];
+        ++done;
+        free_slots.push_back(i);
+        switch (roles[i]) {
+          case Role::kSampling:
+            conv.on_record(r, res);
+            break;
+          case Role::kSwitchOut:
+            if (r.kind == RecordKind::kSample) {
+              conv.on_switch_out_sample(r);
+            } else {
+              conv.sched_lost(r, res);
+            }
+            break;
+          case Role::kWaking:
+          case Role::kWakerStack:
+            if (r.kind == RecordKind::kSample) {
+              conv.on_waking(r, roles[i] == Role::kWakerStack, res);
+            } else {
+              conv.sched_lost(r, res);
+            }
+            break;
+        }
+      }
+      queue.erase(queue.begin(), queue.begin() + static_cast<ptrdiff_t>(done));
     }
-    queue.erase(queue.begin(), queue.begin() + static_cast<ptrdiff_t>(done));
   };
   // New threads need new wakeup events (see refilter_wakeups); the old
   // events' last records join the next drain.
