@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
 # What scheduler capture (#6) costs, on the context-switch-heavy ping-pong
 # (bench_pingpong: two threads bouncing a byte over pipes, so every round
-# trip is two blocking switch-outs, two wakeups and two switch-ins), in the
-# same run (variants interleaved, medians):
-#   - run time against bare for `perf record -e sched:sched_switch -g` (and
-#     its perf.data size), `dial9 record --no-sched`, `dial9 record` (the
-#     default: switches, off-CPU stacks, wakers, one waker stack in 8) and
-#     `dial9 record --waker-stacks 1`; dial9 also samples cpu-clock at 999 Hz
-#     with --call-graph auto in all three (the --no-sched row is that
-#     sampling alone; `cycles` on a virtual machine's PMU costs more per
-#     context switch than all the rest: DIAL9_BENCH_EVENT=cycles to see it);
+# trip is two blocking switch-outs, two wakeups and two switch-ins). The
+# time measured is the program's own (bench_pingpong prints it with
+# DIAL9_BENCH_ELAPSED set), so the recorders' start-up and shutdown are
+# left out; variants are interleaved and medians taken:
+#   - bare; perf's sampling alone (`perf record -e cpu-clock -F 999 -g`,
+#     what `dial9 record --no-sched` does), perf's switch-out samples
+#     without and with callchains (`perf record -e sched:sched_switch
+#     [-g]`, the latter what dial9's switch-out stacks do), `dial9 record
+#     --no-sched`, `dial9 record` (the default: switches, off-CPU stacks,
+#     wakers, one waker stack in 8), the default without waker stacks
+#     (`--waker-stacks 0`) or without stack copies (`--call-graph fp`:
+#     frame-pointer chains alone), and `dial9 record --waker-stacks 1`, to
+#     show what each part costs; dial9 samples cpu-clock at 999 Hz (with
+#     --call-graph auto but for the fp row) in all of them
+#     (`cycles` on a virtual machine's PMU costs more per context switch
+#     than all the rest: DIAL9_BENCH_EVENT=cycles to see it);
+#   - twice: with the program pinned to CPU 0 (`taskset -c 0`; the
+#     recorder runs on the other CPUs), which measures what each switch
+#     costs, and unpinned, where a VM's cross-CPU wakeups can dominate;
 #   - dial9's scheduler events (ThreadStateEvent, WakeupEvent,
 #     WakerStackEvent, off-CPU CpuSampleEvent) per second and bytes on disk
 #     per scheduler event after compression: the segments' bytes over the
@@ -22,6 +32,7 @@
 # at most 16 bytes per scheduler event, no loss below 100k events/s.
 # Usage: bench/run_sched.sh
 #   env: DIAL9_BENCH_RUNS=5, DIAL9_BENCH_PINGPONG=60000 (round trips),
+#        DIAL9_BENCH_PLACEMENTS="pinned unpinned",
 #        DIAL9_BENCH_PACED_RATES="6250 12500 25000" (messages/s),
 #        DIAL9_BENCH_PACED_SECONDS=2, DIAL9_BENCH_EVENT=cpu-clock
 set -euo pipefail
@@ -29,6 +40,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${DIAL9_BENCH_BUILD:-$(cd "$here/.." && pwd)/build-bench}
 runs=${DIAL9_BENCH_RUNS:-5}
 trips=${DIAL9_BENCH_PINGPONG:-60000}
+placements=${DIAL9_BENCH_PLACEMENTS:-pinned unpinned}
 paced_rates=${DIAL9_BENCH_PACED_RATES:-6250 12500 25000}
 paced_seconds=${DIAL9_BENCH_PACED_SECONDS:-2}
 event=${DIAL9_BENCH_EVENT:-cpu-clock}
@@ -38,7 +50,6 @@ require_perf
 "$here/build.sh" dial9 bench_pingpong bench_paced_pipe
 
 dial9=$build/cli/dial9
-ping=("$build/bench/bench_pingpong" "$trips")
 record=("$dial9" record -q -e "$event" -F 999)
 for flag in --no-sched --waker-stacks; do
   "$dial9" record --help 2>&1 | grep -q -- "$flag" ||
@@ -46,6 +57,7 @@ for flag in --no-sched --waker-stacks; do
 done
 work=$(mktemp -d -t dial9-bench-sched.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+export DIAL9_BENCH_ELAPSED=1
 
 # sched_counts DIR: "sched_events lost" of a dial9 recording.
 sched_counts() {
@@ -58,62 +70,80 @@ sched_counts() {
 # Segment bytes only (not the directory's own size).
 dir_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}'; }
 
-variants=(bare perf nosched sched wakers1)
-declare -A col
-run_variant() {  # prints "wall_ns bytes sched_events lost"
-  local v=$1 out=$work/$1 t0 t1
+variants=(bare perf_cpu perf_ss perf_ss_g nosched sched wakers0 fp wakers1)
+declare -A col name
+name[bare]="bare"
+name[perf_cpu]="perf -e cpu-clock -F 999 -g"
+name[perf_ss]="perf -e sched:sched_switch"
+name[perf_ss_g]="perf -e sched:sched_switch -g"
+name[nosched]="dial9 --no-sched"
+name[sched]="dial9 (default)"
+name[wakers0]="dial9 --waker-stacks 0"
+name[fp]="dial9 --call-graph fp"
+name[wakers1]="dial9 --waker-stacks 1"
+run_variant() {  # run_variant VARIANT PLACEMENT; prints "elapsed_ns bytes sched_events lost"
+  local v=$1 out=$work/$1 ping=("$build/bench/bench_pingpong" "$trips") perf=(perf record -q --no-bpf-event)
+  [[ $2 == pinned ]] && ping=(taskset -c 0 "${ping[@]}")
   rm -rf "$out" "$out.data"
-  t0=$(date +%s%N)
   case $v in
     bare) "${ping[@]}" ;;
-    perf) perf record -q -e sched:sched_switch -g --no-bpf-event -o "$out.data" -- "${ping[@]}" >/dev/null 2>&1 ;;
+    perf_cpu) "${perf[@]}" -e cpu-clock -F 999 -g -o "$out.data" -- "${ping[@]}" ;;
+    perf_ss) "${perf[@]}" -e sched:sched_switch -o "$out.data" -- "${ping[@]}" ;;
+    perf_ss_g) "${perf[@]}" -e sched:sched_switch -g -o "$out.data" -- "${ping[@]}" ;;
     nosched) "${record[@]}" --no-sched -o "$out" -- "${ping[@]}" ;;
     sched) "${record[@]}" -o "$out" -- "${ping[@]}" ;;
+    wakers0) "${record[@]}" --waker-stacks 0 -o "$out" -- "${ping[@]}" ;;
+    fp) "${record[@]}" --call-graph fp -o "$out" -- "${ping[@]}" ;;
     wakers1) "${record[@]}" --waker-stacks 1 -o "$out" -- "${ping[@]}" ;;
-  esac
-  t1=$(date +%s%N)
+  esac >/dev/null 2>"$work/err"
+  local ns
+  ns=$(awk '/^elapsed_ns / {print $2}' "$work/err")
+  [[ -n $ns ]] || { echo "$0: $v printed no elapsed_ns:" >&2; cat "$work/err" >&2; exit 1; }
   case $v in
-    bare) echo "$((t1 - t0)) 0 0 0" ;;
-    perf) echo "$((t1 - t0)) $(stat -c %s "$out.data") 0 $(perf report -i "$out.data" --stats 2>/dev/null |
-                                                          awk '/LOST events:/ {print $3; exit}' | grep . || echo 0)" ;;
-    *) echo "$((t1 - t0)) $(dir_bytes "$out") $(sched_counts "$out")" ;;
+    bare) echo "$ns 0 0 0" ;;
+    perf*) echo "$ns $(stat -c %s "$out.data") 0 $(perf report -i "$out.data" --stats 2>/dev/null |
+                                                 awk '/LOST events:/ {print $3; exit}' | grep . || echo 0)" ;;
+    *) echo "$ns $(dir_bytes "$out") $(sched_counts "$out")" ;;
   esac
 }
-for ((i = 0; i < runs; ++i)); do
-  for v in "${variants[@]}"; do
-    read -r w b n l < <(run_variant "$v")
-    col[$v.wall]+="$w "
-    col[$v.bytes]+="$b "
-    col[$v.events]+="$n "
-    col[$v.lost]+="$l "
-  done
-done
 # shellcheck disable=SC2086  # one value per line on purpose
 m() { printf '%s\n' ${col[$1]} | median "%.0f"; }
 # shellcheck disable=SC2086
 max_of() { printf '%s\n' ${col[$1]} | sort -n | tail -1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+ms() { awk -v w="$1" 'BEGIN {printf "%.1f", w / 1e6}'; }
 
 echo "$(machine); $runs runs each, interleaved; bench_pingpong $trips; dial9 samples $event at 999 Hz" >&2
-bare=$(m bare.wall)
-printf '%-30s %8s %8s %10s %11s %12s %8s %10s %10s\n' variant "wall ms" "vs bare" "vs nosched" "sched ev/s" bytes "B/event" "B/ev added" "lost(max)"
-printf '%-30s %8.1f %7sx\n' bare "$(awk -v w="$bare" 'BEGIN{print w/1e6}')" 1.000
-printf '%-30s %8.1f %7sx %10s %11s %12s %8s %10s %10s\n' "perf -e sched:sched_switch -g" \
-  "$(awk -v w="$(m perf.wall)" 'BEGIN{print w/1e6}')" "$(ratio "$(m perf.wall)" "$bare")" - - "$(m perf.bytes)" - - "$(max_of perf.lost)"
-nosched_bytes=$(m nosched.bytes)
-for v in nosched sched wakers1; do
-  case $v in nosched) name="dial9 --no-sched" ;; sched) name="dial9 (default)" ;; wakers1) name="dial9 --waker-stacks 1" ;; esac
-  wall=$(m $v.wall) bytes=$(m $v.bytes) events=$(m $v.events)
-  if [[ $v == nosched ]]; then
-    per_event=- added=- rate=- vs_nosched=-
-  else
-    per_event=$(awk -v b="$bytes" -v n="$events" 'BEGIN{printf "%.2f", n ? b/n : 0}')
-    added=$(awk -v b="$bytes" -v b0="$nosched_bytes" -v n="$events" 'BEGIN{printf "%.2f", n ? (b-b0)/n : 0}')
-    rate=$(awk -v n="$events" -v w="$wall" 'BEGIN{printf "%.0f", n / (w/1e9)}')
-    vs_nosched=$(ratio "$wall" "$(m nosched.wall)")x
-  fi
-  printf '%-30s %8.1f %7sx %10s %11s %12s %8s %10s %10s\n' "$name" "$(awk -v w="$wall" 'BEGIN{print w/1e6}')" \
-    "$(ratio "$wall" "$bare")" "$vs_nosched" "$rate" "$bytes" "$per_event" "$added" "$(max_of $v.lost)"
+for placement in $placements; do
+  col=()
+  for ((i = 0; i < runs; ++i)); do
+    for v in "${variants[@]}"; do
+      read -r w b n l < <(run_variant "$v" "$placement")
+      col[$v.wall]+="$w "
+      col[$v.bytes]+="$b "
+      col[$v.events]+="$n "
+      col[$v.lost]+="$l "
+    done
+  done
+  echo
+  echo "ping-pong, $placement: the program's own time, median of $runs"
+  printf '%-32s %9s %8s %10s %11s %12s %8s %10s %10s\n' variant "time ms" "vs bare" "vs nosched" "sched ev/s" bytes "B/event" "B/ev added" "lost(max)"
+  bare=$(m bare.wall)
+  nosched_bytes=$(m nosched.bytes)
+  for v in "${variants[@]}"; do
+    wall=$(m "$v.wall") bytes=$(m "$v.bytes") events=$(m "$v.events")
+    per_event=- added=- rate=- vs_nosched=- lost=$(max_of "$v.lost")
+    case $v in
+      bare) bytes=- lost=- ;;
+      sched | wakers0 | fp | wakers1)
+        per_event=$(awk -v b="$bytes" -v n="$events" 'BEGIN{printf "%.2f", n ? b/n : 0}')
+        added=$(awk -v b="$bytes" -v b0="$nosched_bytes" -v n="$events" 'BEGIN{printf "%.2f", n ? (b-b0)/n : 0}')
+        rate=$(awk -v n="$events" -v w="$wall" 'BEGIN{printf "%.0f", n / (w/1e9)}')
+        vs_nosched=$(ratio "$wall" "$(m nosched.wall)")x ;;
+    esac
+    printf '%-32s %9s %7sx %10s %11s %12s %8s %10s %10s\n' "${name[$v]}" "$(ms "$wall")" "$(ratio "$wall" "$bare")" \
+      "$vs_nosched" "$rate" "$bytes" "$per_event" "$added" "$lost"
+  done
 done
 
 # Losses at fixed rates: one recording each, the default capture.
