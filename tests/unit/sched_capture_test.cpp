@@ -187,7 +187,7 @@ TEST_CASE("waker stacks copy a little user stack when sampling does, so the unwi
   CHECK((waking_attr(375, 1, false, *sampling).sample_type & PERF_SAMPLE_STACK_USER) == 0);
 }
 
-TEST_CASE("the two records of one wakeup pair up; a different CPU, thread, waker or a later wakeup does not") {
+TEST_CASE("the two records of one wakeup pair up, and a different CPU, thread, waker or a later wakeup does not") {
   const WakingHit w{1'000'000, 1, 42, 7};
   WakingHit s = w;
   s.time = w.time - 3'000;  // the stack record, taken a few microseconds earlier
