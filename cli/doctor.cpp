@@ -220,8 +220,13 @@ int run_doctor(const DoctorOptions& o) {
   if (!o.pid.empty()) {
     bool digits = o.pid.find_first_not_of("0123456789") == std::string::npos;
     std::error_code ec;
-    if (!digits || o.pid.size() > 10 || !std::filesystem::exists("/proc/" + o.pid + "/status", ec)) {
-      std::fprintf(stderr, "dial9 doctor: no process %s\n", o.pid.c_str());
+    if (!digits || o.pid.empty() || o.pid.size() > 10) {
+      std::fprintf(stderr, "dial9 doctor: '%s' is not a process id (a number, as ps -e shows)\n", o.pid.c_str());
+      return kExitUsage;
+    }
+    if (!std::filesystem::exists("/proc/" + o.pid + "/status", ec)) {
+      std::fprintf(stderr, "dial9 doctor: no process %s (ps -p %s shows whether it still runs)\n", o.pid.c_str(),
+                   o.pid.c_str());
       return kExitUsage;
     }
   }

@@ -4,16 +4,19 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "base/io.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "format/schemas.h"
 #include "format/trace_file.h"
 #include "report/event_text.h"
 
@@ -53,6 +56,24 @@ class Output {
   bool closed_ = false;
 };
 
+// An -e prefix that names no event type a trace can hold, built-in or in
+// the trace: a typo, said after the dump (a trace may define its own
+// schemas, so only the dump knows them all).
+std::string unmatched_prefix(const std::vector<std::string>& prefixes, const std::set<std::string>& seen) {
+  for (const auto& p : prefixes) {
+    bool known = std::any_of(seen.begin(), seen.end(), [&](const std::string& n) { return n.compare(0, p.size(), p) == 0; });
+    for (size_t i = 0; !known && i < static_cast<size_t>(format::Builtin::kCount); ++i) {
+      auto id = static_cast<format::Builtin>(i);
+      if (id == format::Builtin::kNone) continue;
+      const format::BuiltinSchema& b = format::builtin_schema(id);
+      // "Cpu" names CpuSampleEvent; "SpanEnter:db" names spans of "SpanEnter:".
+      known = b.name.substr(0, p.size()) == p || (b.name_is_prefix && std::string_view(p).substr(0, b.name.size()) == b.name);
+    }
+    if (!known) return p;
+  }
+  return "";
+}
+
 bool wanted(const std::vector<std::string>& prefixes, const std::string& name) {
   if (prefixes.empty()) return true;
   for (const auto& p : prefixes) {
@@ -72,10 +93,12 @@ int run_dump(const DumpOptions& opt) {
   const bool json = opt.format == "jsonl";
   Output out;
   int status = kExitOk;
+  std::set<std::string> seen;  // schema names of the trace, for -e
   for (const format::TraceInput& input : *files) {
     const std::string& file = input.path;
     uint64_t printed = 0;
     auto sum = format::read_trace_file(file, [&](const format::Event& e) {
+      if (!opt.events.empty() && seen.size() < 4096) seen.emplace(e.name());
       if (!out.ok() || !wanted(opt.events, e.name())) return;
       if (json) {
         report::render_event_json(e, out.buf());
@@ -124,7 +147,14 @@ int run_dump(const DumpOptions& opt) {
     }
   }
   out.flush();
-  return out.ok() || out.closed() ? status : kExitRuntimeError;
+  if (!out.ok() && !out.closed()) return kExitRuntimeError;
+  if (std::string bad = unmatched_prefix(opt.events, seen); !bad.empty()) {
+    std::string names;
+    for (const auto& n : seen) names += (names.empty() ? "" : ", ") + n;
+    std::fprintf(stderr, "dial9 dump: -e %s matches no event type (this trace has: %s)\n", bad.c_str(), names.c_str());
+    return kExitUsage;
+  }
+  return status;
 }
 
 }  // namespace

@@ -73,6 +73,16 @@ int main(int argc, char** argv) {
     }
   }
 
+  // An option before any command: dial9's own are --help and --version.
+  if (argc > 1 && argv[1][0] == '-') {
+    std::string a = argv[1];
+    if (a != "-h" && a != "--help" && a != "-V" && a != "--version") {
+      std::fprintf(stderr, "dial9: unknown option '%s' (options go after the command: dial9 COMMAND [OPTIONS]; see "
+                   "'dial9 --help')\n", argv[1]);
+      return kExitUsage;
+    }
+  }
+
   // `dial9 record [options] PROGRAM [args]`: only the options are dial9's.
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "record") {

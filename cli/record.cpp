@@ -66,7 +66,9 @@ struct RecordOptions {
   std::string output;
   // Signed, so that -F -5 is refused rather than wrapped to a huge number.
   int64_t frequency = 999;
-  int64_t period = 0;
+  int64_t period = 0;         // used when period_given
+  bool period_given = false;  // -c: 0 is then an error, not "use -F"
+  bool frequency_given = false;
   std::string event;
   bool no_kernel = false;
   std::string call_graph = "auto";
@@ -170,7 +172,12 @@ int run_record(const RecordOptions& o) {
     if (o.frequency <= 0) {
       throw UsageError{"-F/--frequency must be a positive number of Hz, not " + std::to_string(o.frequency)};
     }
-    if (o.period < 0) throw UsageError{"-c/--period must be a positive count, not " + std::to_string(o.period)};
+    if (o.period_given && o.frequency_given) {
+      throw UsageError{"-F/--frequency and -c/--period exclude each other: sample at a rate or every N events, not both"};
+    }
+    if (o.period_given && o.period <= 0) {
+      throw UsageError{"-c/--period must be a positive count, not " + std::to_string(o.period)};
+    }
     if (o.mmap_pages < 0 || (o.mmap_pages & (o.mmap_pages - 1)) != 0) {
       throw UsageError{"--mmap-pages must be a power of two, not " + std::to_string(o.mmap_pages)};
     }
@@ -372,8 +379,9 @@ RunFn add_record_command(CLI::App& app, std::shared_ptr<std::vector<std::string>
   CLI::App* cmd = app.add_subcommand("record", "Run a program and record it until it exits.");
   cmd->footer("Usage: dial9 record [OPTIONS] [--] PROGRAM [ARGS...]. Exits with the program's status.");
   cmd->add_option("-o,--output", o->output, "Trace directory (default ./dial9-PROGRAM-YYYYmmdd-HHMMSS)")->type_name("DIR");
-  cmd->add_option("-F,--frequency", o->frequency, "Samples per second per thread")->capture_default_str()->type_name("HZ");
-  cmd->add_option("-c,--period", o->period, "Sample every N events instead of at a frequency")->type_name("N");
+  CLI::Option* frequency =
+      cmd->add_option("-F,--frequency", o->frequency, "Samples per second per thread")->capture_default_str()->type_name("HZ");
+  CLI::Option* period = cmd->add_option("-c,--period", o->period, "Sample every N events instead of at a frequency (excludes -F)")->type_name("N");
   cmd->add_option("-e,--event", o->event, "Event to sample: cycles, cpu-clock, task-clock, instructions, or a PMU event (default: cycles where the CPU can sample it, else cpu-clock)")->type_name("NAME");
   cmd->add_flag("--no-kernel", o->no_kernel, "Do not sample the kernel or record kernel stacks");
   cmd->add_option("--call-graph", o->call_graph,
@@ -390,8 +398,10 @@ RunFn add_record_command(CLI::App& app, std::shared_ptr<std::vector<std::string>
   cmd->add_flag("--no-sched", o->no_sched, "Do not record scheduler activity (thread states, off-CPU stacks, wakeups)");
   cmd->add_option("--waker-stacks", o->waker_stacks, "Record the waker's stack for one wakeup in N (0: none)")->capture_default_str()->type_name("N");
   cmd->add_flag("-q,--quiet", o->quiet, "Print only errors");
-  return [o, program] {
+  return [o, program, frequency, period] {
     o->command = *program;
+    o->frequency_given = frequency->count() > 0;
+    o->period_given = period->count() > 0;
     return run_record(*o);
   };
 }

@@ -94,7 +94,7 @@ TEST_CASE("doctor reports this machine's facts, as text and JSON") {
 TEST_CASE("doctor refuses a process that does not exist, in one line") {
   auto r = test::run({test::dial9_binary(), "doctor", "999999999"});
   CHECK(r.exit_code == 2);
-  CHECK(r.err == "dial9 doctor: no process 999999999\n");
+  CHECK(r.err == "dial9 doctor: no process 999999999 (ps -p 999999999 shows whether it still runs)\n");
   CHECK(r.out.empty());
   auto f = test::run({test::dial9_binary(), "doctor", "--format", "yaml"});
   CHECK(f.exit_code == 2);
