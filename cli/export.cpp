@@ -152,6 +152,7 @@ int run_export(const ExportCliOptions& o) {
     }
     std::fprintf(stderr, "dial9 export: wrote %s (%zu bytes)\n", out.path.c_str(), bytes.size());
   }
+  describe_modules(o.trace, *loaded, "export");
   return status;
 }
 

@@ -41,6 +41,7 @@ int run_report(const ReportCliOptions& o) {
   std::string out = o.format == "json"       ? report::render_json(r)
                     : o.format == "markdown" ? report::render_markdown(r)
                                              : report::render_text(r);
+  describe_modules(o.trace, *loaded, "report");
   return write_stdout(out, "report");
 }
 

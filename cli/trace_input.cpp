@@ -105,6 +105,8 @@ void add_trace_options(CLI::App* cmd, TraceArgs& a) {
                   "Also look for separate debug files here (DIR/.build-id/xx/yyyy.debug), before "
                   "/usr/lib/debug (repeatable)")
       ->type_name("DIR");
+  cmd->add_flag("-v,--verbose", a.verbose,
+                "Say on stderr what was read and how long it took, and where each module's symbols came from");
 }
 
 std::unique_ptr<LoadedTrace> load_selected(const TraceArgs& a, const char* cmd, int* exit_code) {
@@ -134,11 +136,31 @@ std::unique_ptr<LoadedTrace> load_selected(const TraceArgs& a, const char* cmd, 
   auto model = report::load_trace(a.inputs, *t->resolver, load);
   if (progress_shown) std::fputs("\r\033[K", stderr);
   if (!model) return fail_with(kExitRuntimeError, model.error().message());
+  if (a.verbose) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    std::fprintf(stderr, "dial9 %s: read %zu segment(s) (%zu skipped): %zu samples, %zu thread states in %lld ms\n", cmd,
+                 model->segments, model->skipped.size(), model->samples.size(), model->states.size(),
+                 static_cast<long long>(ms));
+  }
   auto sel = selection(*model, a);
   if (!sel) return fail_with(kExitUsage, sel.error().message());
   report::restrict(*model, *sel);
   t->model = std::move(*model);
   return t;
+}
+
+void describe_modules(const TraceArgs& a, const LoadedTrace& t, const char* cmd) {
+  if (!a.verbose) return;
+  for (const report::ModuleOutcome& m : t.symbolizer->module_outcomes()) {
+    std::string id = m.build_id.empty() ? "" : " (build id " + m.build_id.substr(0, 16) + (m.build_id.size() > 16 ? "..." : "") + ")";
+    if (m.module) {
+      std::string from = m.symbols_from == m.path ? "the file itself" : m.symbols_from;
+      if (!m.debug_file.empty()) from += ", with " + m.debug_file;
+      std::fprintf(stderr, "dial9 %s: module %s%s: symbols from %s\n", cmd, m.path.c_str(), id.c_str(), from.c_str());
+    } else {
+      std::fprintf(stderr, "dial9 %s: module %s%s: no symbols: %s\n", cmd, m.path.c_str(), id.c_str(), m.why.c_str());
+    }
+  }
 }
 
 }  // namespace dial9::cli

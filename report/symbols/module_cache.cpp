@@ -1,6 +1,7 @@
 #include "report/symbols/module_cache.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "base/hex.h"
 
@@ -28,12 +29,18 @@ const ElfModule* ModuleCache::open_for(const std::string& path, const std::vecto
   auto it = by_key_.find(key);
   if (it != by_key_.end()) return it->second.get();
   std::shared_ptr<const ElfModule> found;
+  ModuleOutcome outcome{path, to_hex(build_id), nullptr, "", "", ""};
   // Pseudo-files ([vdso], [heap], //anon) have no file to open.
   if (!path.empty() && path[0] == '/') {
     auto m = ElfModule::open(path, options_);
     if (m && (build_id.empty() || (*m)->build_id().empty() || same_build_id((*m)->build_id(), build_id))) {
       found = *m;
+    } else {
+      outcome.why = m ? "the file's build id is " + to_hex((*m)->build_id()) + ", not the recorded one (rebuilt or replaced since)"
+                      : m.error().message();
     }
+  } else {
+    outcome.why = "not a file";
   }
   if (!found && build_id.size() > 1) {
     // The debug file alone, which has the symbols and the DWARF.
@@ -46,11 +53,31 @@ const ElfModule* ModuleCache::open_for(const std::string& path, const std::vecto
     };
     bool local = std::any_of(options_.debug_dirs.begin(), options_.debug_dirs.end(),
                              [&](const std::string& dir) { return try_open(debug_file_path(dir, build_id)); });
-    if (!local) try_open(debuginfod_debug_file(build_id));
+    if (!local && !try_open(debuginfod_debug_file(build_id))) {
+      std::string dirs;
+      for (const auto& d : options_.debug_dirs) dirs += (dirs.empty() ? "" : ", ") + d;
+      outcome.why += "; no debug file with its build id in " + (dirs.empty() ? std::string("no debug dir") : dirs) +
+                     (std::getenv("DEBUGINFOD_URLS") ? " or from debuginfod" : " (DEBUGINFOD_URLS is not set)");
+    }
   }
-  if (!found) ++missing_;
+  if (found) {
+    outcome.module = found.get();
+    outcome.symbols_from = found->path();
+    outcome.debug_file = found->separate_debug_file();
+    outcome.why.clear();
+  } else {
+    ++missing_;
+  }
+  outcomes_.emplace(key, std::move(outcome));
   by_key_.emplace(std::move(key), found);
   return found.get();
+}
+
+std::vector<ModuleOutcome> ModuleCache::outcomes() const {
+  std::vector<ModuleOutcome> out;
+  out.reserve(outcomes_.size());
+  for (const auto& [key, o] : outcomes_) out.push_back(o);
+  return out;
 }
 
 }  // namespace dial9::report

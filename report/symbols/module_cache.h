@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "format/address_space.h"
 #include "report/symbols/elf_module.h"
@@ -38,6 +39,16 @@ struct ModuleAddressHash {
   }
 };
 
+// What became of one mapped file (path and build id), for `--verbose`.
+struct ModuleOutcome {
+  std::string path;
+  std::string build_id;      // hex, "" when the kernel recorded none
+  const ElfModule* module;   // nullptr: no symbols from this file
+  std::string symbols_from;  // the file read: the path itself, or a debug file standing in
+  std::string debug_file;    // its separate debug file, "" when none
+  std::string why;           // when module is nullptr: why not
+};
+
 class ModuleCache {
  public:
   explicit ModuleCache(ElfOpenOptions options = {}) : options_(std::move(options)) {}
@@ -49,11 +60,15 @@ class ModuleCache {
   // How many mapped files had no module, for the report's degradation notes.
   size_t missing() const { return missing_; }
 
+  // Every file looked up so far, by path.
+  std::vector<ModuleOutcome> outcomes() const;
+
  private:
   const ElfModule* open_for(const std::string& path, const std::vector<uint8_t>& build_id);
   ElfOpenOptions options_;
   // By path and build id.
   std::map<std::string, std::shared_ptr<const ElfModule>> by_key_;
+  std::map<std::string, ModuleOutcome> outcomes_;  // by the same key
   // By the mapping's shared path string: the fast path for repeated lookups.
   // Holding the shared_ptr keeps the address from being reused.
   std::unordered_map<std::shared_ptr<const std::string>, const ElfModule*> by_path_ptr_;

@@ -93,6 +93,8 @@ class Symbolizer {
 
   // How many mapped files had no module, for the report's degradation notes.
   size_t missing_modules() const { return modules_.missing(); }
+  // Every mapped file looked up, and where its symbols came from (--verbose).
+  std::vector<ModuleOutcome> module_outcomes() const { return modules_.outcomes(); }
 
  private:
   // One SymbolTableEntry, strings interned.

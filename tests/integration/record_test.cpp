@@ -467,6 +467,16 @@ TEST_CASE("report of a stripped binary finds its debug file by debuglink and by 
   fs::create_directories(fs::path(debug_path).parent_path());
   fs::copy_file(std::string(FIXTURE_INLINES) + ".debug", debug_path);
   CHECK(has_outer(names(nolink, {"--top", "50", "--debug-dir", out.file("debug")})));
+  // --verbose says where the symbols came from, and why not without the dir.
+  std::string trace = out.file(fs::path(nolink).filename().string());
+  auto with = test::run({test::dial9_binary(), "report", "-v", "--debug-dir", out.file("debug"), trace});
+  REQUIRE(with.exit_code == 0);
+  CHECK_THAT(with.err, Catch::Contains("module " + nolink) && Catch::Contains("with " + debug_path));
+  auto without = test::run({test::dial9_binary(), "report", "--verbose", trace});
+  REQUIRE(without.exit_code == 0);
+  CHECK_THAT(without.err, Catch::Contains("module " + nolink));
+  CHECK_THAT(without.err, !Catch::Contains(debug_path));
+  CHECK_THAT(without.err, Catch::Contains(" segment(s) (0 skipped): "));
 }
 
 TEST_CASE("each later segment carries the threads and mappings, so it symbolizes alone") {
