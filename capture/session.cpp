@@ -700,6 +700,38 @@ void Session::open_sched(pid_t pid) {
   }
 }
 
+std::vector<std::string> Session::describe() const {
+  auto what = [](const std::string& name, const perf_event_attr& a) {
+    std::string s = name + " (type " + std::to_string(a.type) + ", config " + std::to_string(a.config) + ")";
+    s += a.freq                  ? ", " + std::to_string(a.sample_freq) + " Hz"
+         : a.sample_period == 1 ? std::string(", every event")
+                                : ", every " + std::to_string(a.sample_period) + " events";
+    if (a.sample_type & PERF_SAMPLE_CALLCHAIN) s += a.exclude_callchain_kernel ? ", user callchains" : ", callchains";
+    if (a.sample_type & PERF_SAMPLE_STACK_USER) s += ", " + std::to_string(a.sample_stack_user) + "-byte stack copies";
+    if (a.sample_type & PERF_SAMPLE_RAW) s += ", raw tracepoint data";
+    if (a.context_switch) s += ", switch records";
+    return s;
+  };
+  std::vector<std::string> out;
+  const std::string sampled = opt_.sampling.event.empty() ? "the sampling event" : opt_.sampling.event;
+  out.push_back("perf event: samples: " + what(sampled, attr_) + ", " + (attr_.inherit ? "inherited by every thread and child, " : "") +
+                std::to_string(rings_.size()) + " ring(s) of " + std::to_string(opt_.mmap_pages) + " pages");
+  for (const RingSet& s : sched_sets_) {
+    const char* role = s.role == Role::kSwitchOut ? "switch-out stacks"
+                       : s.role == Role::kWaking  ? "wakeups, every CPU"
+                                                  : "waker stacks, every CPU";
+    const char* event = s.attr.type != PERF_TYPE_TRACEPOINT ? "context-switches"
+                        : s.role == Role::kSwitchOut      ? "sched:sched_switch"
+                                                          : "sched:sched_waking";
+    out.push_back(std::string("perf event: ") + role + ": " + what(event, s.attr) + ", " + std::to_string(s.rings.size()) +
+                  " ring(s) of " + std::to_string(s.pages) + " pages");
+  }
+  if (!wakeup_filter_.empty()) {
+    out.push_back("wakeup filter: " + (wakeup_filter_.size() > 200 ? wakeup_filter_.substr(0, 200) + "..." : wakeup_filter_));
+  }
+  return out;
+}
+
 Result<void> Session::filter_ring_set(RingSet& set, const std::string& filter) {
   for (PerfRing& r : set.rings) {
     if (auto f = r.set_filter(filter); !f) return f;
@@ -867,6 +899,8 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
         }
       }
       queue.erase(queue.begin(), queue.begin() + static_cast<ptrdiff_t>(done));
+      res.peak_records = std::max(res.peak_records, recs.size());
+      if (more) ++res.long_conversions;
     }
   };
   // New threads need new wakeup events (see refilter_wakeups); the old
@@ -876,6 +910,7 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
     if (!sched_.wakers || !conv.live_threads_changed(live)) return;
     refilter_wakeups(live, retired);
     if (retired.empty()) return;
+    ++res.refilters;
     watch_sched_rings();
     for (RingSet& set : retired) {
       for (PerfRing& r : set.rings) {

@@ -68,6 +68,10 @@ struct SessionResult {
   uint64_t offcpu_stacks = 0;  // blocking switch-outs with a stack
   uint64_t wakeups = 0;      // wakeups of blocked target threads
   uint64_t sched_lost = 0;   // scheduler events the kernel could not deliver
+  // How the controller kept up (record --verbose).
+  uint64_t refilters = 0;         // wakeup events reopened for new threads
+  uint64_t long_conversions = 0;  // drains that converted in more than one slice
+  size_t peak_records = 0;        // most records held between ring reads and conversion
 };
 
 class Session {
@@ -85,6 +89,9 @@ class Session {
   const SchedCapabilities& sched() const { return sched_; }
   // Ring data pages per CPU, as opened (see shrink_rings_to_fit).
   size_t mmap_pages() const { return opt_.mmap_pages; }
+  // The perf events opened, one line each (record --verbose): what each
+  // samples, how often, with what, on how many rings of how many pages.
+  std::vector<std::string> describe() const;
 
   // Records until the program exits or recording is stopped.
   Result<SessionResult> run(format::SegmentWriter& writer);

@@ -82,6 +82,7 @@ struct RecordOptions {
   bool no_sched = false;
   int64_t waker_stacks = capture::kDefaultWakerStackEvery;
   bool quiet = false;
+  bool verbose = false;  // -v: the perf events opened, and how the controller kept up
 };
 
 struct UsageError {
@@ -172,6 +173,7 @@ int run_record(const RecordOptions& o) {
     if (o.frequency <= 0) {
       throw UsageError{"-F/--frequency must be a positive number of Hz, not " + std::to_string(o.frequency)};
     }
+    if (o.quiet && o.verbose) throw UsageError{"-q/--quiet and -v/--verbose exclude each other"};
     if (o.period_given && o.frequency_given) {
       throw UsageError{"-F/--frequency and -c/--period exclude each other: sample at a rate or every N events, not both"};
     }
@@ -305,6 +307,9 @@ int run_record(const RecordOptions& o) {
       return error(code, started.error().message());
     }
     for (const auto& n : notes) say(n);
+    if (o.verbose) {
+      for (const auto& d : (*session)->describe()) say(d);
+    }
     say("recording " + join(o.command) + " (pid " + std::to_string(child->pid()) + ") into " + out);
 
     auto res = (*session)->run(**writer);
@@ -341,6 +346,11 @@ int run_record(const RecordOptions& o) {
         say("warning: " + std::to_string(res->sched_lost) + " scheduler events were lost: use a larger ring (--mmap-pages " +
             std::to_string((*session)->mmap_pages() * 4) + ") or --waker-stacks 0");
       }
+    }
+    if (o.verbose) {
+      say("controller: " + std::to_string(res->refilters) + " wakeup filter rebuild(s) for new threads, " +
+          std::to_string(res->long_conversions) + " conversion(s) longer than one 10 ms slice, at most " +
+          std::to_string(res->peak_records) + " records held between the rings and the trace");
     }
     if (res->throttles) say("the kernel throttled sampling " + std::to_string(res->throttles) + " times (kernel.perf_event_max_sample_rate)");
     say(std::to_string(st.segments_sealed) + " segment(s), " + human_bytes(st.bytes_written) + " in " + out);
@@ -398,6 +408,9 @@ RunFn add_record_command(CLI::App& app, std::shared_ptr<std::vector<std::string>
   cmd->add_flag("--no-sched", o->no_sched, "Do not record scheduler activity (thread states, off-CPU stacks, wakeups)");
   cmd->add_option("--waker-stacks", o->waker_stacks, "Record the waker's stack for one wakeup in N (0: none)")->capture_default_str()->type_name("N");
   cmd->add_flag("-q,--quiet", o->quiet, "Print only errors");
+  cmd->add_flag("-v,--verbose", o->verbose,
+                "Also print the perf events opened (what, how often, ring sizes), the wakeup filter, and how the "
+                "recorder kept up");
   return [o, program, frequency, period] {
     o->command = *program;
     o->frequency_given = frequency->count() > 0;

@@ -7,7 +7,7 @@ _dial9_options() {
   case $1 in
     record) echo "-h --help -o --output -F --frequency -c --period -e --event --no-kernel --call-graph --duration
                   --max-file-size --max-total-size --rotation-period --compression --on-seal --mmap-pages --no-sched
-                  --waker-stacks -q --quiet" ;;
+                  --waker-stacks -q --quiet -v --verbose" ;;
     report) echo "-h --help --tid --thread --pid --from --to --debug-dir -v --verbose -f --format -n --top --no-inline" ;;
     export) echo "-h --help --tid --thread --pid --from --to --debug-dir -v --verbose --folded --off-cpu --no-inline --html
                   --flamegraph --inverted --diff --title --pprof --chrome --speedscope" ;;

@@ -468,3 +468,28 @@ TEST_CASE("record --no-sched records no scheduler data, and the report says so",
     for (const auto& f : r.report["findings"]) CHECK(f["kind"] != kCpuContentionKind);
   }
 }
+
+TEST_CASE("record --verbose names each perf event it opened and says how the recorder kept up", "[sched]") {
+  if (auto why = full_capture_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  test::TempDir tmp;
+  auto run_record = [&](const std::string& dir, std::vector<std::string> flags) {
+    std::vector<std::string> argv = {test::dial9_binary(), "record", "-e", "cpu-clock", "-o", tmp.file(dir)};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.insert(argv.end(), {"--", FIXTURE_PIPE_PAIR, "200"});
+    auto r = test::run(argv);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.err;
+  };
+  std::string v = run_record("v", {"-v", "--waker-stacks", "4"});
+  INFO(v);
+  CHECK_THAT(v, Catch::Contains("perf event: samples: cpu-clock (type 1, config 0), 999 Hz, callchains"));
+  CHECK_THAT(v, Catch::Contains("perf event: switch-out stacks: sched:sched_switch"));
+  CHECK_THAT(v, Catch::Contains("perf event: wakeups, every CPU: sched:sched_waking"));
+  CHECK_THAT(v, Catch::Contains("perf event: waker stacks, every CPU: sched:sched_waking") &&
+                    Catch::Contains("every 4 events"));
+  CHECK_THAT(v, Catch::Contains("wakeup filter: "));
+  CHECK_THAT(v, Catch::Contains("controller: ") && Catch::Contains("records held between the rings and the trace"));
+  std::string plain = run_record("plain", {});
+  CHECK_THAT(plain, !Catch::Contains("perf event:") && !Catch::Contains("controller: "));
+}
