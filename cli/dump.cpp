@@ -163,9 +163,10 @@ RunFn add_dump_command(CLI::App& app) {
   auto opt = std::make_shared<DumpOptions>();
   CLI::App* cmd = app.add_subcommand(
       "dump", "Print every event of a trace, one per line (like perf script).");
-  cmd->add_option("inputs", opt->inputs,
+  cmd->add_option("TRACE", opt->inputs,
                   "Trace files (raw, .gz or .zst) or directories of segments")
-      ->required();
+      ->required()
+      ->type_name("");
   cmd->add_option("-f,--format", opt->format, "Output format: text (aligned columns) or jsonl")
       ->check(CLI::IsMember({"text", "jsonl"}))
       ->capture_default_str();

@@ -88,7 +88,7 @@ Result<report::Selection> selection(const report::TraceModel& m, const TraceArgs
 }  // namespace
 
 void add_trace_options(CLI::App* cmd, TraceArgs& a) {
-  cmd->add_option("inputs", a.inputs, "Trace directories or segment files (raw, .gz or .zst)")->required();
+  cmd->add_option("TRACE", a.inputs, "Trace directories or segment files (raw, .gz or .zst)")->required()->type_name("");
   cmd->add_option("--tid", a.tids, "Only these threads (repeatable, or comma-separated)")
       ->delimiter(',')
       ->type_name("TID");
