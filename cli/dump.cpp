@@ -94,11 +94,15 @@ int run_dump(const DumpOptions& opt) {
   Output out;
   int status = kExitOk;
   std::set<std::string> seen;  // schema names of the trace, for -e
+  const void* last_schema = nullptr;  // events come in runs of one schema: look each run up once
   for (const format::TraceInput& input : *files) {
     const std::string& file = input.path;
     uint64_t printed = 0;
     auto sum = format::read_trace_file(file, [&](const format::Event& e) {
-      if (!opt.events.empty() && seen.size() < 4096) seen.emplace(e.name());
+      if (!opt.events.empty() && e.schema != last_schema && seen.size() < 4096) {
+        last_schema = e.schema;
+        seen.emplace(e.name());
+      }
       if (!out.ok() || !wanted(opt.events, e.name())) return;
       if (json) {
         report::render_event_json(e, out.buf());

@@ -27,7 +27,7 @@ const ElfModule* ModuleCache::get(const MappedFile& f) {
 const ElfModule* ModuleCache::open_for(const std::string& path, const std::vector<uint8_t>& build_id) {
   std::string key = path + '\0' + to_hex(build_id);
   auto it = by_key_.find(key);
-  if (it != by_key_.end()) return it->second.get();
+  if (it != by_key_.end()) return it->second.module.get();
   std::shared_ptr<const ElfModule> found;
   ModuleOutcome outcome{path, to_hex(build_id), nullptr, "", "", ""};
   // Pseudo-files ([vdso], [heap], //anon) have no file to open.
@@ -68,15 +68,15 @@ const ElfModule* ModuleCache::open_for(const std::string& path, const std::vecto
   } else {
     ++missing_;
   }
-  outcomes_.emplace(key, std::move(outcome));
-  by_key_.emplace(std::move(key), found);
-  return found.get();
+  const ElfModule* m = found.get();
+  by_key_.emplace(std::move(key), Entry{std::move(found), std::move(outcome)});
+  return m;
 }
 
 std::vector<ModuleOutcome> ModuleCache::outcomes() const {
   std::vector<ModuleOutcome> out;
-  out.reserve(outcomes_.size());
-  for (const auto& [key, o] : outcomes_) out.push_back(o);
+  out.reserve(by_key_.size());
+  for (const auto& [key, e] : by_key_) out.push_back(e.outcome);
   return out;
 }
 

@@ -66,9 +66,13 @@ class ModuleCache {
  private:
   const ElfModule* open_for(const std::string& path, const std::vector<uint8_t>& build_id);
   ElfOpenOptions options_;
-  // By path and build id.
-  std::map<std::string, std::shared_ptr<const ElfModule>> by_key_;
-  std::map<std::string, ModuleOutcome> outcomes_;  // by the same key
+  // By path and build id: the module (nullptr when none) and how it was
+  // found or why not. Holding the shared_ptr keeps the module alive.
+  struct Entry {
+    std::shared_ptr<const ElfModule> module;
+    ModuleOutcome outcome;
+  };
+  std::map<std::string, Entry> by_key_;
   // By the mapping's shared path string: the fast path for repeated lookups.
   // Holding the shared_ptr keeps the address from being reused.
   std::unordered_map<std::shared_ptr<const std::string>, const ElfModule*> by_path_ptr_;
