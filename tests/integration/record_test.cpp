@@ -428,7 +428,16 @@ TEST_CASE("report of a recording: inlined calls are frames of their own, with fi
   REQUIRE(middle);
   REQUIRE(leaf);
   CHECK((*outer)["total_pct"].get<double>() > 90);
-  CHECK((*middle)["total_pct"].get<double>() > 50);  // step() is called from the inlined leaf
+  const auto* step = find(with, "fixture_inlines::step");
+  REQUIRE(step);
+  // Where in the loop the samples land depends on the CPU, so the test checks
+  // the nesting rather than a share: step() is called only from the inlined
+  // leaf (under the inlined middle), so every sample in step counts for leaf
+  // and middle too. The lambda's two calls of leaf are the only slack.
+  double step_total = (*step)["total_pct"].get<double>();
+  CHECK(step_total > 2);
+  CHECK((*leaf)["total_pct"].get<double>() >= step_total - 0.5);
+  CHECK((*middle)["total_pct"].get<double>() >= (*leaf)["total_pct"].get<double>() - 0.5);
   CHECK((*outer)["file"].get<std::string>().find("inlines.cpp") != std::string::npos);
   CHECK((*outer)["line"].get<int>() > 0);
 
