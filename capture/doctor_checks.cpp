@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "base/text.h"
+
 namespace dial9::capture {
 
 const char* status_name(CheckStatus s) {
@@ -193,33 +195,14 @@ std::string render_checks_text(const std::vector<Check>& checks) {
   return out;
 }
 
-namespace {
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char ch : s) {
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += static_cast<char>(ch);
-    } else if (ch < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-      out += buf;
-    } else {
-      out += static_cast<char>(ch);
-    }
-  }
-  return out + "\"";
-}
-}  // namespace
-
 std::string render_checks_json(const std::vector<Check>& checks) {
   std::string out = "{\"checks\":[";
   for (size_t i = 0; i < checks.size(); ++i) {
     const auto& c = checks[i];
     out += (i ? "," : "");
-    out += "{\"name\":" + json_string(c.name) + ",\"status\":" + json_string(status_name(c.status)) +
-           ",\"detail\":" + json_string(c.detail) + ",\"fallback\":" + json_string(c.fallback) +
-           ",\"fix\":" + json_string(c.fix) + "}";
+    out += "{\"name\":" + json_quote(c.name) + ",\"status\":" + json_quote(status_name(c.status)) +
+           ",\"detail\":" + json_quote(c.detail) + ",\"fallback\":" + json_quote(c.fallback) +
+           ",\"fix\":" + json_quote(c.fix) + "}";
   }
   return out + "]}\n";
 }

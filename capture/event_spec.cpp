@@ -13,6 +13,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "base/text.h"
+
 namespace dial9::capture {
 namespace {
 
@@ -56,21 +58,6 @@ void init_locked() {
   g_names.insert(g_names.end(), specific.begin(), specific.end());
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t sub = prev[j - 1] + (std::tolower(static_cast<unsigned char>(a[i - 1])) !=
-                                  std::tolower(static_cast<unsigned char>(b[j - 1])));
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 }  // namespace
 
 void reinitialize_event_tables() {
@@ -87,15 +74,7 @@ const std::vector<std::string>& known_event_names() {
 }
 
 std::vector<std::string> closest_event_names(std::string_view unknown, size_t n) {
-  std::vector<std::pair<size_t, std::string>> scored;
-  for (const std::string& name : known_event_names()) {
-    scored.emplace_back(edit_distance(unknown, name), name);
-  }
-  std::stable_sort(scored.begin(), scored.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<std::string> out;
-  for (size_t i = 0; i < scored.size() && i < n; ++i) out.push_back(scored[i].second);
-  return out;
+  return closest_names(unknown, known_event_names(), n);
 }
 
 Result<std::vector<std::string>> split_event_list(std::string_view list) {

@@ -22,6 +22,9 @@ RunFn add_report_command(CLI::App& app);
 RunFn add_export_command(CLI::App& app);
 // `dial9 doctor [PID]` (cli/doctor.cpp).
 RunFn add_doctor_command(CLI::App& app);
+// `dial9 config show|default` (cli/config_command.cpp); reads `app`'s
+// options for the defaults and descriptions it prints.
+RunFn add_config_command(CLI::App& app);
 // `program` is filled by main() with what follows the options (see
 // program_start), since the program's own options must not reach CLI11.
 RunFn add_record_command(CLI::App& app, std::shared_ptr<std::vector<std::string>> program);

@@ -12,6 +12,7 @@
 
 #include "capture/event_spec.h"
 #include "cli/commands.h"
+#include "cli/config/apply.h"
 #include "dial9_revision.h"
 #include "format/frame_codec.h"
 #include "report/symbols/elf_module.h"
@@ -24,6 +25,32 @@
 #ifndef DIAL9_VERSION
 #define DIAL9_VERSION "unknown"
 #endif
+
+namespace {
+
+// Loads the configuration layers and gives the options the command line left
+// unset their configured values; with --verbose, says which it applied.
+int apply_configuration(CLI::App& cmd, dial9::cli::config::Command command) {
+  using namespace dial9::cli;
+  std::string who = "dial9 " + cmd.get_name();
+  auto c = config::load(config::config_flag(cmd));
+  if (!c) {
+    std::fprintf(stderr, "%s: %s\n", who.c_str(), c.error().message().c_str());
+    return kExitUsage;
+  }
+  auto applied = config::apply(cmd, command, *c);
+  if (!applied) {
+    std::fprintf(stderr, "%s: %s\n", who.c_str(), applied.error().message().c_str());
+    return kExitUsage;
+  }
+  const CLI::Option* verbose = cmd.get_option_no_throw("--verbose");
+  if (verbose && verbose->count() && verbose->as<bool>()) {
+    for (const auto& line : *applied) std::fprintf(stderr, "%s: config: %s\n", who.c_str(), line.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace dial9::cli;
@@ -57,6 +84,14 @@ int main(int argc, char** argv) {
   runs[app.get_subcommand("dump")] = std::move(dump);
   RunFn doctor = add_doctor_command(app);
   runs[app.get_subcommand("doctor")] = std::move(doctor);
+  RunFn config = add_config_command(app);
+  runs[app.get_subcommand("config")] = std::move(config);
+  // The commands whose options have configuration keys (cli/config/).
+  const std::map<std::string, dial9::cli::config::Command> configurable = {
+      {"record", dial9::cli::config::kRecord},
+      {"report", dial9::cli::config::kReport},
+      {"export", dial9::cli::config::kExport}};
+  for (const auto& [name, bit] : configurable) dial9::cli::config::add_config_option(app.get_subcommand(name));
 
   // Name an unknown command plainly (CLI11 would only say one is required).
   if (argc > 1 && argv[1][0] != '-') {
@@ -109,9 +144,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: %s (see '%s --help')\n", where.c_str(), e.what(), where.c_str());
     return kExitUsage;
   }
-  for (const CLI::App* sub : app.get_subcommands()) {
+  for (CLI::App* sub : app.get_subcommands()) {
     auto it = runs.find(sub);
-    if (it != runs.end()) return it->second();
+    if (it == runs.end()) continue;
+    if (auto c = configurable.find(sub->get_name()); c != configurable.end()) {
+      if (int code = apply_configuration(*sub, c->second); code != kExitOk) return code;
+    }
+    return it->second();
   }
   return kExitUsage;
 }

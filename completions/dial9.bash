@@ -7,12 +7,17 @@ _dial9_options() {
   case $1 in
     record) echo "-h --help -o --output -F --frequency -c --period -e --event --no-kernel --call-graph --duration
                   --max-file-size --max-total-size --rotation-period --compression --on-seal --mmap-pages --no-sched
-                  --waker-stacks -q --quiet -v --verbose" ;;
-    report) echo "-h --help --tid --thread --pid --from --to --debug-dir -v --verbose -f --format -n --top --no-inline" ;;
+                  --waker-stacks -q --quiet -v --verbose --config" ;;
+    report) echo "-h --help --tid --thread --pid --from --to --debug-dir -v --verbose -f --format -n --top --no-inline --config" ;;
     export) echo "-h --help --tid --thread --pid --from --to --debug-dir -v --verbose --folded --off-cpu --no-inline --html
-                  --flamegraph --inverted --diff --title --pprof --chrome --speedscope" ;;
+                  --flamegraph --inverted --diff --title --pprof --chrome --speedscope --config" ;;
     dump) echo "-h --help -f --format -e --event" ;;
     doctor) echo "-h --help -f --format -q --quiet" ;;
+    config)
+      case $2 in
+        show) echo "-h --help --config -f --format" ;;
+        *) echo "-h --help" ;;
+      esac ;;
   esac
 }
 
@@ -29,6 +34,7 @@ _dial9_takes_value() {
       export:--html | export:--flamegraph | export:--diff | export:--title | export:--pprof | \
       export:--chrome | export:--speedscope) return 0 ;;
     dump:-f | dump:--format | dump:-e | dump:--event | doctor:-f | doctor:--format) return 0 ;;
+    *:--config | config:-f | config:--format) return 0 ;;
   esac
   return 1
 }
@@ -38,12 +44,12 @@ _dial9() {
   local cmd="" i program=0
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
-      record | report | export | dump | doctor) cmd=${COMP_WORDS[i]}; break ;;
+      record | report | export | dump | doctor | config) cmd=${COMP_WORDS[i]}; break ;;
     esac
   done
   COMPREPLY=()
   if [[ -z $cmd ]]; then
-    mapfile -t COMPREPLY < <(compgen -W "record report export dump doctor -h --help -V --version" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "record report export dump doctor config -h --help -V --version" -- "$cur")
     return
   fi
   # `record`: the first word that is neither an option nor an option's
@@ -69,7 +75,25 @@ _dial9() {
       return
     fi
   fi
+  # `config`: its own command (show or default) comes first.
+  if [[ $cmd == config ]]; then
+    local sub=""
+    for ((i = i + 1; i < COMP_CWORD; i++)); do
+      [[ ${COMP_WORDS[i]} == show || ${COMP_WORDS[i]} == default ]] && sub=${COMP_WORDS[i]}
+    done
+    if [[ -z $sub ]]; then
+      mapfile -t COMPREPLY < <(compgen -W "show default -h --help" -- "$cur")
+      return
+    fi
+    case $prev in
+      --config) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
+      -f | --format) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur") ;;
+      *) mapfile -t COMPREPLY < <(compgen -W "$(_dial9_options config "$sub")" -- "$cur") ;;
+    esac
+    return
+  fi
   case $cmd:$prev in
+    *:--config) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
     *:-o | *:--output | *:--debug-dir | *:--diff)
       mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
     export:--folded | export:--html | export:--flamegraph | export:--pprof | export:--chrome | export:--speedscope)

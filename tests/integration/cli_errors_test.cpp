@@ -37,6 +37,7 @@ std::string expand(std::string s, const TempDir& tmp) {
       {"{dir}", tmp.file("empty-dir")},
       {"{missing}", tmp.file("missing")},
       {"{trace}", golden_trace_path()},
+      {"{configs}", std::string(DIAL9_SOURCE_DIR) + "/tests/golden/configs"},
   };
   for (const auto& [from, to] : vars) {
     for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
@@ -87,8 +88,14 @@ TEST_CASE("at least 30 bad invocations each get their exit code and one line, an
   const auto before = listing(tmp.path());
   for (const Case& c : cases) {
     // Run in a directory of its own: `record` without -o would write there.
-    std::vector<std::string> argv = {"env", "-C", tmp.file("cwd"), dial9_binary()};
-    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    // The user's configuration file is looked for in an empty directory.
+    std::vector<std::string> argv = {"env", "-C", tmp.file("cwd"), "XDG_CONFIG_HOME=" + tmp.file("empty-dir")};
+    size_t first = 0;
+    while (first < c.args.size() && c.args[first].find('=') != std::string::npos && c.args[first][0] != '-') {
+      argv.push_back(c.args[first++]);  // NAME=VALUE
+    }
+    argv.push_back(dial9_binary());
+    argv.insert(argv.end(), c.args.begin() + static_cast<std::ptrdiff_t>(first), c.args.end());
     RunResult r = run(argv);
     INFO("bad-invocations.txt:" << c.line << ": dial9 " << [&] {
       std::string s;

@@ -19,14 +19,15 @@ using namespace dial9::test;
 
 namespace {
 
-const char* const kCommands[] = {"record", "report", "export", "dump", "doctor"};
-
 std::string completions(const std::string& file) { return std::string(DIAL9_SOURCE_DIR) + "/completions/" + file; }
 
-// The options of `dial9 COMMAND --help`: "-o,--output DIR" gives -o and
+// The options of `dial9 COMMAND... --help`: "-o,--output DIR" gives -o and
 // --output.
-std::set<std::string> help_options(const std::string& command) {
-  RunResult r = run({dial9_binary(), command, "--help"});
+std::set<std::string> help_options(const std::vector<std::string>& command) {
+  std::vector<std::string> argv{dial9_binary()};
+  argv.insert(argv.end(), command.begin(), command.end());
+  argv.push_back("--help");
+  RunResult r = run(argv);
   REQUIRE(r.exit_code == 0);
   std::set<std::string> out;
   std::istringstream lines(r.out);
@@ -75,19 +76,22 @@ TEST_CASE("the completion scripts offer every option that dial9 COMMAND --help p
   zsh << zin.rdbuf();
   const std::string z = zsh.str();
   REQUIRE(z.rfind("#compdef dial9", 0) == 0);
-  for (const char* command : kCommands) {
-    RunResult b = run({"bash", "--norc", "-c", "source '" + completions("dial9.bash") + "'; _dial9_options " + command});
+  for (const std::vector<std::string>& command : dial9_commands()) {
+    std::string words_of = command[0] + (command.size() > 1 ? " " + command[1] : "");
+    std::string fn = command[0] + (command.size() > 1 ? "_" + command[1] : "");
+    RunResult b = run({"bash", "--norc", "-c", "source '" + completions("dial9.bash") + "'; _dial9_options " + words_of});
     REQUIRE(b.exit_code == 0);
     std::set<std::string> bash_options = words(b.out);
     // zsh: the command's function, and the selection options report and
     // export share.
-    size_t start = z.find(std::string("_dial9_") + command + "() {");
+    size_t start = z.find("_dial9_" + fn + "() {");
+    INFO("dial9 " << words_of);
     REQUIRE(start != std::string::npos);
     std::string body = z.substr(start, z.find("\n}", start) - start);
     std::string shared = z.substr(z.find("selection=("), z.find("\n)", z.find("selection=(")) - z.find("selection=("));
     bool uses_selection = body.find("$selection") != std::string::npos;
     for (const std::string& opt : help_options(command)) {
-      INFO("dial9 " << command << " " << opt);
+      INFO("option " << opt);
       CHECK(bash_options.count(opt) == 1);
       CHECK((body.find(opt) != std::string::npos || (uses_selection && shared.find(opt) != std::string::npos)));
     }
@@ -106,6 +110,10 @@ TEST_CASE("bash completes commands, options, option values and the program to re
   CHECK(bash_complete("dial9 record -F 99 --call-graph fp ech").count("echo") == 1);
   CHECK(bash_complete("dial9 record -F 99 echo --wa").empty());
   CHECK(bash_complete("dial9 record -- ech").count("echo") == 1);
+  CHECK(bash_complete("dial9 co") == std::set<std::string>{"config"});
+  CHECK(bash_complete("dial9 config ") == std::set<std::string>{"show", "default", "-h", "--help"});
+  CHECK(bash_complete("dial9 config show -f ") == std::set<std::string>{"text", "json"});
+  CHECK(bash_complete("dial9 record --conf") == std::set<std::string>{"--config"});
 }
 
 TEST_CASE("zsh completes commands, options and option values") {
@@ -134,4 +142,5 @@ print -r -- "$out")";
   CHECK_THAT(zsh_complete("dial9 record --wak"), Catch::Contains("dial9 record --waker-stacks"));
   std::string formats = zsh_complete("dial9 report -f ");
   for (const char* f : {"text", "json", "markdown"}) CHECK_THAT(formats, Catch::Contains(f));
+  CHECK_THAT(zsh_complete("dial9 config sh"), Catch::Contains("dial9 config show"));
 }

@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/support/test_support.h"
 
 using namespace dial9::test;
@@ -46,19 +48,63 @@ std::set<std::string> long_options(const std::string& help) {
 
 TEST_CASE("every option in --help is in the man page and the README") {
   const std::string readme = read_source_file("README.md");
-  for (const char* cmd : {"record", "report", "export", "dump", "doctor"}) {
-    RunResult help = run({dial9_binary(), cmd, "--help"});
+  for (const std::vector<std::string>& cmd : dial9_commands()) {
+    std::vector<std::string> argv{dial9_binary()};
+    argv.insert(argv.end(), cmd.begin(), cmd.end());
+    argv.push_back("--help");
+    RunResult help = run(argv);
     REQUIRE(help.exit_code == 0);
-    std::string man = unroff(read_source_file(std::string("man/dial9-") + cmd + ".1"));
+    // `config show` is documented in dial9-config(1).
+    std::string man = unroff(read_source_file("man/dial9-" + cmd[0] + ".1"));
+    INFO("dial9 " << cmd[0] << (cmd.size() > 1 ? " " + cmd[1] : ""));
     REQUIRE(!man.empty());
+    if (cmd.size() > 1) CHECK(man.find(cmd[1]) != std::string::npos);
     auto options = long_options(help.out);
-    CHECK(options.size() >= 2);  // the parse found the options at all
     for (const std::string& opt : options) {
-      INFO("dial9 " << cmd << " " << opt);
+      INFO("option " << opt);
       CHECK(man.find(opt) != std::string::npos);
       CHECK(readme.find(opt) != std::string::npos);
     }
   }
+}
+
+TEST_CASE("every configuration key is in dial9.toml(5) with its environment variable") {
+  const std::string page = unroff(read_source_file("man/dial9.toml.5"));
+  REQUIRE(!page.empty());
+  RunResult show = run({dial9_binary(), "config", "show", "--format", "json"});
+  REQUIRE(show.exit_code == 0);
+  auto sections = nlohmann::json::parse(show.out);
+  size_t keys = 0;
+  for (const auto& [section, entries] : sections.items()) {
+    CHECK(page.find("[" + section + "]") != std::string::npos);
+    for (const auto& [name, entry] : entries.items()) {
+      INFO(section << "." << name);
+      ++keys;
+      // The page lists each key as a tagged paragraph of its own.
+      CHECK(page.find("\n.B " + name + "\n") != std::string::npos);
+      CHECK(page.find(entry["env"].get<std::string>()) != std::string::npos);
+    }
+  }
+  CHECK(keys >= 30);
+}
+
+TEST_CASE("cmake --install puts every man page where man finds it") {
+  if (::access("/usr/bin/man", X_OK) != 0) DIAL9_SKIP("man is not installed (Debian package man-db)");
+  TempDir prefix;
+  RunResult install = run({"cmake", "--install", DIAL9_BUILD_DIR, "--prefix", prefix.path()});
+  INFO(install.out << install.err);
+  REQUIRE(install.exit_code == 0);
+  size_t pages = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(DIAL9_SOURCE_DIR) + "/man")) {
+    std::string name = entry.path().stem().string();  // dial9-record, dial9.toml
+    std::string section = entry.path().extension().string().substr(1);
+    ++pages;
+    RunResult where = run({"man", "-M", prefix.file("share/man"), "-w", section, name});
+    INFO("man " << section << " " << name << ": " << where.err);
+    CHECK(where.exit_code == 0);
+    CHECK(where.out.find(prefix.file("share/man/man" + section + "/")) == 0);
+  }
+  CHECK(pages >= 8);
 }
 
 TEST_CASE("every man page renders with groff without warnings") {

@@ -24,6 +24,7 @@
 #include "format/trace_file.h"
 #include "report/symbols/elf_module.h"
 #include "tests/support/report_json.h"
+#include "tests/support/perf_available.h"
 #include "tests/support/test_support.h"
 
 #include <nlohmann/json.hpp>
@@ -31,20 +32,10 @@
 using namespace dial9;
 using namespace dial9::format;
 using dial9::test::report_json;
+using dial9::test::perf_unavailable;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Skips the calling test when this machine cannot open perf events.
-std::string perf_unavailable() {
-  capture::SamplingSpec s;
-  s.inherit = false;
-  auto attr = capture::build_attr(s);
-  if (!attr) return attr.error().message();
-  attr->disabled = 1;
-  auto ring = capture::PerfRing::open(*attr, 0, -1, 1);
-  return ring ? "" : ring.error().message();
-}
 
 struct Recording {
   uint64_t samples = 0;

@@ -18,6 +18,7 @@
 
 #include "capture/event_spec.h"
 #include "capture/perf_ring.h"
+#include "tests/support/perf_available.h"
 #include "tests/support/test_support.h"
 
 using namespace dial9::test;
@@ -77,17 +78,6 @@ Json decode_pprof(const std::string& path) {
   Json j = Json::parse(r.out);
   for (const auto& e : j["errors"]) FAIL_CHECK("pprof: " + e.get<std::string>());
   return j;
-}
-
-// Why perf events cannot be opened here, or "".
-std::string perf_unavailable() {
-  dial9::capture::SamplingSpec s;
-  s.inherit = false;
-  auto attr = dial9::capture::build_attr(s);
-  if (!attr) return attr.error().message();
-  attr->disabled = 1;
-  auto ring = dial9::capture::PerfRing::open(*attr, 0, -1, 1);
-  return ring ? "" : ring.error().message();
 }
 
 // The complete ("X") events of each track nest, as the format requires of

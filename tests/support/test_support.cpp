@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <stdexcept>
 
 #include "format/trace_writer.h"
@@ -148,6 +149,34 @@ std::vector<uint8_t> make_sample_batch(uint64_t ts_ns, int events, uint64_t seed
 }
 
 std::string dial9_binary() { return DIAL9_BINARY; }
+
+namespace {
+// The names listed under "Subcommands:" in a CLI11 help text.
+std::vector<std::string> help_subcommands(const std::string& help) {
+  std::vector<std::string> out;
+  size_t at = help.find("\nSubcommands:\n");
+  if (at == std::string::npos) return out;
+  std::istringstream lines(help.substr(at + 14));
+  for (std::string line; std::getline(lines, line) && line.rfind("  ", 0) == 0;) {
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    out.push_back(name);
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<std::vector<std::string>> dial9_commands() {
+  std::vector<std::vector<std::string>> out;
+  for (const std::string& name : help_subcommands(run({dial9_binary(), "--help"}).out)) {
+    auto nested = help_subcommands(run({dial9_binary(), name, "--help"}).out);
+    if (nested.empty()) out.push_back({name});
+    for (const std::string& sub : nested) out.push_back({name, sub});
+  }
+  if (out.size() < 5) throw std::runtime_error("dial9 --help lists too few commands");
+  return out;
+}
 
 RunResult run(const std::vector<std::string>& argv) {
   int out_pipe[2], err_pipe[2];

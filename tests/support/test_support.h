@@ -70,6 +70,12 @@ struct RunResult {
 // Runs argv (no shell; argv[0] searched in PATH), capturing stdout and stderr.
 RunResult run(const std::vector<std::string>& argv);
 
+// Every command of `dial9 --help`, with the commands nested under one
+// (`config show`), as the words that name it: {"record"}, {"config", "show"}.
+// Tests of --help, man pages and completions go through this list, so a new
+// command is covered without editing them.
+std::vector<std::vector<std::string>> dial9_commands();
+
 // A fresh temporary directory removed at scope exit.
 class TempDir {
  public:
