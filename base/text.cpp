@@ -49,4 +49,9 @@ std::string json_quote(std::string_view s) {
   return out + "\"";
 }
 
+std::string sgr(std::string_view text, std::string_view code, bool colour) {
+  if (!colour) return std::string(text);
+  return "\033[" + std::string(code) + "m" + std::string(text) + "\033[0m";
+}
+
 }  // namespace dial9

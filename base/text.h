@@ -20,4 +20,8 @@ std::vector<std::string> closest_names(std::string_view unknown, const std::vect
 // control characters as \uXXXX. The same text is a TOML basic string.
 std::string json_quote(std::string_view s);
 
+// `text` between the ANSI SGR sequence `code` ("1" bold, "31" red, "1;31"
+// both) and a reset, when `colour`; else `text` unchanged.
+std::string sgr(std::string_view text, std::string_view code, bool colour);
+
 }  // namespace dial9

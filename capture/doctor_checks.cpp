@@ -180,14 +180,16 @@ bool basic_recording_works(const std::vector<Check>& checks) {
                       [](const Check& c) { return c.required && c.status == CheckStatus::unavailable; });
 }
 
-std::string render_checks_text(const std::vector<Check>& checks) {
+std::string render_checks_text(const std::vector<Check>& checks, bool colour) {
   size_t width = 0;
   for (const auto& c : checks) width = std::max(width, c.name.size());
   std::string out;
   for (const auto& c : checks) {
-    char head[64];
-    std::snprintf(head, sizeof head, "%-*s  %-11s  ", static_cast<int>(width), c.name.c_str(), status_name(c.status));
-    out += head + c.detail + "\n";
+    char name[64];
+    std::snprintf(name, sizeof name, "%-*s  ", static_cast<int>(width), c.name.c_str());
+    std::string status = status_name(c.status);
+    const char* code = c.status == CheckStatus::ok ? "32" : c.status == CheckStatus::degraded ? "33" : "1;31";
+    out += name + sgr(status, code, colour) + std::string(13 - status.size(), ' ') + c.detail + "\n";
     std::string indent(width + 2, ' ');
     if (!c.fallback.empty()) out += indent + "instead: " + c.fallback + "\n";
     if (!c.fix.empty()) out += indent + "fix: " + c.fix + "\n";

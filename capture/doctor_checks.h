@@ -95,7 +95,8 @@ Check decide_debug_info(const DebugInfoProbe& p);
 
 // Exit status: 0 when every required check is not unavailable.
 bool basic_recording_works(const std::vector<Check>& checks);
-std::string render_checks_text(const std::vector<Check>& checks);
+// With `colour`, statuses are green, yellow or red.
+std::string render_checks_text(const std::vector<Check>& checks, bool colour = false);
 std::string render_checks_json(const std::vector<Check>& checks);
 
 }  // namespace dial9::capture

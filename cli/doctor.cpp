@@ -233,7 +233,7 @@ int run_doctor(const DoctorOptions& o) {
   auto checks = probe(o.pid);
   int code = capture::basic_recording_works(checks) ? kExitOk : kExitRuntimeError;
   if (o.quiet) std::erase_if(checks, [](const capture::Check& c) { return c.status == capture::CheckStatus::ok; });
-  std::string out = o.format == "json" ? capture::render_checks_json(checks) : capture::render_checks_text(checks);
+  std::string out = o.format == "json" ? capture::render_checks_json(checks) : capture::render_checks_text(checks, stdout_wants_colour());
   int written = write_stdout(out, "doctor");
   return written != kExitOk ? written : code;
 }

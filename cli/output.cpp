@@ -1,9 +1,12 @@
 #include "cli/output.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
 #include "base/io.h"
 #include "cli/exit_codes.h"
@@ -18,6 +21,14 @@ int write_stdout(const std::string& out, const char* cmd) {
     return kExitRuntimeError;
   }
   return kExitOk;
+}
+
+bool stdout_wants_colour() {
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  if (no_color && *no_color) return false;
+  if (term && std::string(term) == "dumb") return false;
+  return ::isatty(1) == 1;
 }
 
 }  // namespace dial9::cli

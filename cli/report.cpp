@@ -40,7 +40,7 @@ int run_report(const ReportCliOptions& o) {
   report::Report r = report::build_report(*model, ro);
   std::string out = o.format == "json"       ? report::render_json(r)
                     : o.format == "markdown" ? report::render_markdown(r)
-                                             : report::render_text(r);
+                                             : report::render_text(r, stdout_wants_colour());
   describe_modules(o.trace, *loaded, "report");
   return write_stdout(out, "report");
 }

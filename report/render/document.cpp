@@ -257,7 +257,11 @@ void add_findings(const Report& r, std::vector<Block>& doc) {
     return;
   }
   for (const auto& f : r.findings) {
-    doc.push_back(text("[" + std::string(severity_name(f.severity)) + "] " + f.title));
+    Block title = text("[" + std::string(severity_name(f.severity)) + "] " + f.title);
+    title.tone = f.severity == Severity::kCritical  ? Block::Tone::kCritical
+                 : f.severity == Severity::kWarning ? Block::Tone::kWarning
+                                                    : Block::Tone::kInfo;
+    doc.push_back(std::move(title));
     doc.push_back(text("  " + f.evidence));
     if (!f.stack.empty()) doc.push_back(stack(f.stack, 8));
     if (!f.next.empty()) doc.push_back(text("  Next: " + f.next));

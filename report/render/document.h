@@ -21,10 +21,13 @@ struct Table {
 
 struct Block {
   enum class Kind { kHeading, kFields, kTable, kText, kStack } kind;
+  // What a terminal may colour a text block as: a finding's severity line.
+  enum class Tone { kPlain, kCritical, kWarning, kInfo };
   std::string text;                                         // heading, text
   std::vector<std::pair<std::string, std::string>> fields;  // kFields
   Table table;                                              // kTable
   std::vector<std::string> lines;                           // kStack: frames, leaf first
+  Tone tone = Tone::kPlain;
 };
 
 std::vector<Block> build_document(const Report& r);

@@ -9,7 +9,9 @@
 
 namespace dial9::report {
 
-std::string render_text(const Report& r);
+// With `colour` (a terminal that wants it; see cli/output.h), headings are
+// bold and findings red, yellow or cyan by severity.
+std::string render_text(const Report& r, bool colour = false);
 std::string render_markdown(const Report& r);
 std::string render_json(const Report& r);
 

@@ -1,6 +1,7 @@
 // Writes the report document as aligned plain text (text.cpp) or Markdown.
 #include <algorithm>
 
+#include "base/text.h"
 #include "report/render/document.h"
 #include "report/render/render.h"
 
@@ -60,13 +61,13 @@ void write_table(const Table& t, std::string& out) {
 
 }  // namespace
 
-std::string render_text(const Report& r) {
+std::string render_text(const Report& r, bool colour) {
   std::string out;
   for (const Block& b : build_document(r)) {
     switch (b.kind) {
       case Block::Kind::kHeading:
         if (!out.empty()) out += "\n";
-        out += b.text + "\n";
+        out += sgr(b.text, "1", colour) + "\n";
         break;
       case Block::Kind::kFields: {
         size_t w = 0;
@@ -77,9 +78,14 @@ std::string render_text(const Report& r) {
       case Block::Kind::kTable:
         write_table(b.table, out);
         break;
-      case Block::Kind::kText:
-        out += "  " + b.text + "\n";
+      case Block::Kind::kText: {
+        const char* code = b.tone == Block::Tone::kCritical  ? "1;31"
+                           : b.tone == Block::Tone::kWarning ? "1;33"
+                           : b.tone == Block::Tone::kInfo    ? "36"
+                                                             : "";
+        out += "  " + sgr(b.text, code, colour && *code) + "\n";
         break;
+      }
       case Block::Kind::kStack:
         for (const auto& l : b.lines) out += "      " + fit_text(l, 100) + "\n";
         break;

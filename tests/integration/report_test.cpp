@@ -253,3 +253,25 @@ TEST_CASE("report of the Tokio fixture agrees with the Tokio toolkit") {
   CHECK(long_poll_findings[2].first == "warning");
   CHECK(j["findings"][0]["kind"] == "long_poll");
 }
+
+TEST_CASE("report and doctor colour only a terminal, and never with NO_COLOR or TERM=dumb") {
+  if (run({"script", "--version"}).exit_code != 0) DIAL9_SKIP("script (util-linux) is not installed");
+  const std::string esc = "\033[";
+  // `script` gives the command a pseudo-terminal for standard output.
+  auto on_tty = [](const std::string& env, const std::string& args) {
+    return run({"script", "-qec", "env " + env + " " + dial9_binary() + " " + args, "/dev/null"});
+  };
+  const std::string report = "report " + golden_trace_path();
+  RunResult tty = on_tty("-u NO_COLOR TERM=xterm", report);
+  REQUIRE(tty.exit_code == 0);
+  CHECK(tty.out.find(esc + "1mOverview" + esc + "0m") != std::string::npos);
+  CHECK(tty.out.find(esc + "1;31m[critical]") != std::string::npos);  // the golden trace has critical findings
+  CHECK(on_tty("NO_COLOR=1 TERM=xterm", report).out.find(esc) == std::string::npos);
+  CHECK(on_tty("-u NO_COLOR TERM=dumb", report).out.find(esc) == std::string::npos);
+  RunResult piped = run({"env", "-u", "NO_COLOR", "TERM=xterm", dial9_binary(), "report", golden_trace_path()});
+  CHECK(piped.out.find(esc) == std::string::npos);
+
+  RunResult doctor = on_tty("-u NO_COLOR TERM=xterm", "doctor");
+  CHECK(doctor.out.find(esc + "32mok" + esc + "0m") != std::string::npos);
+  CHECK(on_tty("NO_COLOR=1", "doctor").out.find(esc) == std::string::npos);
+}

@@ -199,3 +199,18 @@ TEST_CASE("text columns shorten C++ names by their parameters first, then keep t
   CHECK(fit_text("/very/long/path/to/source/file.cpp:42", 16) == "...e/file.cpp:42");
   CHECK(fit_text("anything", 0) == "anything");
 }
+
+TEST_CASE("text report colours headings and findings by severity only when asked") {
+  Report r;
+  r.findings.push_back(Finding{Severity::kCritical, "long_poll", "a long poll", "120 ms", {}, ""});
+  r.findings.push_back(Finding{Severity::kWarning, "slow_wake", "a slow wake", "6 ms", {}, ""});
+  r.findings.push_back(Finding{Severity::kInfo, "dominant", "one function", "60%", {}, ""});
+  std::string plain = render_text(r);
+  CHECK(plain.find('\033') == std::string::npos);
+  std::string colour = render_text(r, true);
+  CHECK(colour.find("\033[1mFindings\033[0m\n") != std::string::npos);
+  CHECK(colour.find("  \033[1;31m[critical] a long poll\033[0m\n") != std::string::npos);
+  CHECK(colour.find("  \033[1;33m[warning] a slow wake\033[0m\n") != std::string::npos);
+  CHECK(colour.find("  \033[36m[info] one function\033[0m\n") != std::string::npos);
+  CHECK(colour.find("    120 ms\n") != std::string::npos);  // evidence stays plain
+}
