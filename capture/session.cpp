@@ -22,6 +22,8 @@
 
 #include "base/unique_fd.h"
 #include "capture/perf_records.h"
+#include "format/decoder.h"
+#include "format/events.h"
 #include "format/segment_writer.h"
 #include "format/trace_writer.h"
 
@@ -231,6 +233,45 @@ class Converter {
     w_.lost(r.time, format::Lost{static_cast<uint8_t>(format::LostSource::kSchedRing), r.cpu, r.lost});
     res.sched_lost += r.lost;
     count(r.time);
+  }
+
+  // An agent's batch from process `pid`: its samples are counted, its
+  // thread names and mappings join the state each segment's preamble
+  // carries. False when the stream does not decode cleanly (it is then not
+  // written). first/last: the batch's time range.
+  bool on_agent_batch(std::span<const uint8_t> stream, uint32_t pid, SessionResult& res, uint64_t& first, uint64_t& last) {
+    using namespace format;
+    Decoder dec;
+    dec.feed(stream);
+    dec.finish();
+    Event e;
+    first = UINT64_MAX;
+    last = 0;
+    while (dec.next(e) == Decoder::Step::kEvent) {
+      if (e.timestamp_ns) {
+        first = std::min(first, e.timestamp_ns);
+        last = std::max(last, e.timestamp_ns);
+      }
+      switch (e.builtin()) {
+        case Builtin::kCpuSample:
+          ++res.samples;
+          see(pid, as_cpu_sample(e).tid, res);
+          break;
+        case Builtin::kThreadName: {
+          ThreadName n = as_thread_name(e);
+          names_[n.tid] = std::string(n.name);
+          state_.thread(e.timestamp_ns, n.pid, n.tid, std::string(n.name));
+          break;
+        }
+        case Builtin::kMapping:
+          state_.map(e.timestamp_ns, as_mapping(e));
+          break;
+        default:
+          break;
+      }
+    }
+    if (first == UINT64_MAX) first = last = 0;
+    return dec.diagnostic_count() == 0 && !dec.truncated() && dec.saw_header();
   }
 
   // A name known before the kernel reports it (the program at exec).
@@ -487,6 +528,10 @@ Result<std::unique_ptr<Session>> Session::open(pid_t pid, SessionOptions options
   s->opt_ = std::move(options);
   s->opt_.sampling.inherit = true;
   s->opt_.sampling.enable_on_exec = true;
+  if (s->opt_.timer_sampler) {
+    if (!s->opt_.agents) return fail("the timer sampler needs the in-process agent (drop --no-agent)");
+    return s;
+  }
   long ncpu = ::sysconf(_SC_NPROCESSORS_CONF);
   const size_t requested_pages = s->opt_.mmap_pages;
   for (int attempt = 0; attempt < 12; ++attempt) {
@@ -813,6 +858,31 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
   if (!pidfd) return fail(Error::from_errno("pidfd_open"));
   watch(pidfd.get(), kChild);
+  // Agents: the listening socket, and each connection tagged with its fd.
+  const uint64_t kAgentListen = 4, kAgentPeer = uint64_t{1} << 32;
+  if (opt_.agents) watch(opt_.agents->listen_fd(), kAgentListen);
+  size_t agent_peers = 0;
+  auto agent_batch = [&](pid_t from, std::span<const uint8_t> stream) {
+    uint64_t first = 0, last = 0;
+    if (!conv.on_agent_batch(stream, static_cast<uint32_t>(from), res, first, last)) {
+      ++res.agent_rejected;
+      return;
+    }
+    conv.flush(writer);  // the state the batch added goes into the preamble first
+    writer.append(stream, first, last);
+    ++res.agent_batches;
+  };
+  auto agent_event = [&](uint64_t tag) {
+    if (tag == kAgentListen) {
+      for (int fd; (fd = opt_.agents->accept([&](pid_t p) { return descends_from(p, pid_); })) >= 0;) {
+        watch(fd, kAgentPeer | static_cast<uint32_t>(fd));
+        ++agent_peers;
+      }
+      return;
+    }
+    int fd = static_cast<int>(tag & 0xffffffffu);
+    if (!opt_.agents->read(fd, agent_batch)) --agent_peers;  // closed: its fd left the epoll set
+  };
 
   // Records of one drain, from every ring, converted in time order: a
   // thread renamed on one CPU and sampled on another must get its new name,
@@ -941,7 +1011,9 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
     if (n < 0 && errno != EINTR) return fail(Error::from_errno("epoll_wait"));
     for (int i = 0; i < n; ++i) {
       uint64_t tag = evs[i].data.u64;
-      if (tag == kRing) {
+      if (tag == kAgentListen || (tag & kAgentPeer)) {
+        agent_event(tag);
+      } else if (tag == kRing) {
         drain_all(false);
       } else if (tag == kTimer) {
         uint64_t ticks;
@@ -983,6 +1055,20 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
     if (!stop && mono_ns() >= deadline) {
       note("--duration reached: recording stopped; the program goes on running (pid " + std::to_string(pid_) + ")");
       stop = true;
+    }
+  }
+  // Agents still connected (the program goes on running, or its children
+  // do) send their last samples when told to stop: wait for them, a second
+  // at most.
+  if (opt_.agents && agent_peers > 0) {
+    opt_.agents->stop_all();
+    const uint64_t give_up = mono_ns() + 1'000'000'000;
+    while (agent_peers > 0 && mono_ns() < give_up) {
+      epoll_event evs[16];
+      int n = ::epoll_wait(ep.get(), evs, 16, 50);
+      for (int i = 0; i < n; ++i) {
+        if (evs[i].data.u64 & kAgentPeer) agent_event(evs[i].data.u64);
+      }
     }
   }
   // Stop sampling before the last drain, so nothing arrives after it.

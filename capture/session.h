@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "capture/agent_link.h"
 #include "capture/event_spec.h"
 #include "capture/perf_ring.h"
 #include "capture/sched_capture.h"
@@ -50,6 +51,14 @@ struct SessionOptions {
   std::shared_ptr<StackUnwinder> unwinder;
   // Scheduler capture (capture/sched_capture.h).
   SchedOptions sched;
+  // The in-process agents' socket (capture/agent_link.h), or none. The
+  // session accepts the recording's processes on it and appends their
+  // batches, taking their mappings and thread names into each segment's
+  // preamble.
+  AgentLink* agents = nullptr;
+  // Sample with the agents' timer sampler, opening no perf event at all (the
+  // fallback when perf events are denied, or --sampler timer).
+  bool timer_sampler = false;
 };
 
 struct SessionResult {
@@ -72,6 +81,9 @@ struct SessionResult {
   uint64_t refilters = 0;         // wakeup events reopened for new threads
   uint64_t long_conversions = 0;  // drains that converted in more than one slice
   size_t peak_records = 0;        // most records held between ring reads and conversion
+  // The in-process agents.
+  uint64_t agent_batches = 0;   // appended
+  uint64_t agent_rejected = 0;  // batches that did not decode cleanly, dropped
 };
 
 class Session {

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,8 +19,10 @@
 #include <string>
 #include <vector>
 
+#include "capture/agent_link.h"
 #include "capture/event_spec.h"
 #include "capture/session.h"
+#include "cli/agent_path.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/stack_unwinding.h"
@@ -83,7 +86,27 @@ struct RecordOptions {
   int64_t waker_stacks = capture::kDefaultWakerStackEvery;
   bool quiet = false;
   bool verbose = false;  // -v: the perf events opened, and how the controller kept up
+  std::string sampler = "auto";  // auto: perf, else the agent's timer sampler
+  bool no_agent = false;
 };
+
+// The kernel's tick rate (CONFIG_HZ), which caps a CPU-time timer's rate
+// per thread; 0 when the kernel's config is not readable.
+int kernel_hz() {
+  struct utsname u {};
+  if (::uname(&u) != 0) return 0;
+  auto config = read_small_file(std::string("/boot/config-") + u.release, size_t{1} << 22);
+  if (!config) return 0;
+  size_t at = config->find("\nCONFIG_HZ=");
+  return at == std::string::npos ? 0 : std::atoi(config->c_str() + at + 11);
+}
+
+// perf_event_open refused for lack of permission, or blocked (seccomp's
+// ENOSYS): the cases the timer sampler stands in for.
+bool perf_denied(const Error& e) {
+  int n = e.errno_value();
+  return n == EACCES || n == EPERM || n == ENOSYS;
+}
 
 struct UsageError {
   std::string message;
@@ -174,6 +197,9 @@ int run_record(const RecordOptions& o) {
       throw UsageError{"-F/--frequency must be a positive number of Hz, not " + std::to_string(o.frequency)};
     }
     if (o.quiet && o.verbose) throw UsageError{"-q/--quiet and -v/--verbose exclude each other"};
+    if (o.no_agent && o.sampler == "timer") {
+      throw UsageError{"--sampler timer runs in the in-process agent, which --no-agent leaves out"};
+    }
     if (o.period_given && o.frequency_given) {
       throw UsageError{"-F/--frequency and -c/--period exclude each other: sample at a rate or every N events, not both"};
     }
@@ -231,9 +257,12 @@ int run_record(const RecordOptions& o) {
     // Test hook: record as on a host without tracefs access.
     if (const char* v = std::getenv("DIAL9_TEST_NO_TRACEFS"); v && *v && std::string(v) != "0") so.sched.use_tracefs = false;
     std::vector<std::string> notes;
+    std::string event_note;  // said only when perf samples
     if (o.event.empty()) {
       so.sampling.event = capture::can_sample_cycles() ? "cycles" : "cpu-clock";
-      if (so.sampling.event == "cpu-clock") notes.push_back("the hardware cycles event cannot sample here (no PMU, as in most VMs): sampling cpu-clock");
+      if (so.sampling.event == "cpu-clock") {
+        event_note = "the hardware cycles event cannot sample here (no PMU, as in most VMs): sampling cpu-clock";
+      }
     } else {
       auto events = capture::split_event_list(o.event);
       if (!events) throw UsageError{"-e: " + events.error().message()};
@@ -259,27 +288,73 @@ int run_record(const RecordOptions& o) {
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGHUP);
     ::pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-    auto child = inject::SuspendedProcess::spawn(inject::LaunchSpec{o.command, {}}, "/proc/self/exe");
+    // The in-process agent: preloaded (appended to the user's LD_PRELOAD),
+    // it connects to this socket. Without it, perf alone.
+    inject::LaunchSpec launch{o.command, {}};
+    std::unique_ptr<capture::AgentLink> agents;
+    if (!o.no_agent) {
+      auto path = agent_library_path();
+      auto preload = path ? preload_with_agent(std::getenv("LD_PRELOAD"), *path) : Result<std::string>(fail(path.error()));
+      auto link = preload ? capture::AgentLink::listen() : Result<std::unique_ptr<capture::AgentLink>>(fail(preload.error()));
+      if (link) {
+        agents = std::move(*link);
+        launch.env = {{"LD_PRELOAD", *preload}, {format::agent::kSocketEnv, agents->name()}};
+      } else if (o.sampler == "timer") {
+        return error(kExitRuntimeError, "--sampler timer needs the in-process agent: " + link.error().message());
+      } else {
+        notes.push_back("recording without the in-process agent: " + link.error().message());
+      }
+    }
+    so.agents = agents.get();
+    so.timer_sampler = o.sampler == "timer";
+    auto child = inject::SuspendedProcess::spawn(launch, "/proc/self/exe");
     if (!child) return error(kExitRuntimeError, child.error().message());
     so.note = say;
     so.program_name = std::filesystem::path(o.command.front()).filename().string();
     auto session = capture::Session::open(child->pid(), so);
+    if (!session && o.sampler == "auto" && agents && perf_denied(session.error())) {
+      // Perf events are denied (kernel.perf_event_paranoid, a container's
+      // seccomp profile): the agent's timer sampler stands in, with no
+      // scheduler capture and no kernel frames.
+      notes.push_back("perf events are denied (" + session.error().message() +
+                      "): sampling with the in-process timer sampler instead, without scheduler capture or "
+                      "kernel stacks");
+      so.timer_sampler = true;
+      session = capture::Session::open(child->pid(), so);
+    }
     if (!session) return error(kExitRuntimeError, session.error().message());
+    if (!so.timer_sampler && !event_note.empty()) notes.insert(notes.begin(), event_note);
     for (const auto& d : (*session)->degraded()) notes.push_back(d);
+    const int hz = kernel_hz();
+    if (so.timer_sampler) {
+      format::agent::Start start;
+      start.sampler = static_cast<uint32_t>(format::agent::Sampler::kTimer);
+      start.frequency_hz = static_cast<uint32_t>(o.frequency);
+      agents->set_start(start);
+      if (hz > 0 && o.frequency > hz) {
+        notes.push_back("the timer sampler takes at most " + std::to_string(hz) + " samples per second per thread "
+                        "(the kernel's CONFIG_HZ), not " + std::to_string(o.frequency));
+      } else if (hz == 0 && o.frequency > 100) {
+        notes.push_back("the timer sampler takes at most CONFIG_HZ samples per second per thread (100 to 1000, "
+                        "often 250), whatever -F asks");
+      }
+    }
 
     seg.dir = out;
     seg.stem = "dial9";
     seg.metadata = {{"command", join(o.command)},
                     {"pid", std::to_string(child->pid())},
-                    {"event", so.sampling.event},
+                    {"event", so.timer_sampler ? "thread CPU time (timer sampler)" : so.sampling.event},
+                    {"sampler", so.timer_sampler ? "timer" : "perf"},
+                    {"agent", agents ? "preloaded" : "none"},
                     {o.period ? "period" : "frequency_hz", std::to_string(o.period ? o.period : o.frequency)},
-                    {"kernel_samples", (*session)->attr().exclude_kernel ? "false" : "true"},
+                    {"kernel_samples", so.timer_sampler || (*session)->attr().exclude_kernel ? "false" : "true"},
                     {"call_graph", o.call_graph},
                     {"mmap_pages", std::to_string((*session)->mmap_pages())},
-                    {"sched", capture::sched_metadata((*session)->sched())}};
+                    {"sched", so.timer_sampler ? "off" : capture::sched_metadata((*session)->sched())}};
     // Kernel frames are named from /proc/kallsyms when segments are sealed;
     // a kernel that hides its addresses from this user leaves them unnamed.
-    if (!(*session)->attr().exclude_kernel) {
+    if (!so.timer_sampler && !(*session)->attr().exclude_kernel) {
       if (auto why = kallsyms_problem()) notes.push_back(*why);
     }
     std::string degraded;
@@ -323,8 +398,30 @@ int run_record(const RecordOptions& o) {
     char line[256];
     std::snprintf(line, sizeof line,
                   "%" PRIu64 " samples (%s) from %" PRIu64 " thread(s) in %" PRIu64 " process(es); lost %" PRIu64 " (%.1f%%)",
-                  res->samples, so.sampling.event.c_str(), res->threads, res->processes, res->lost, lost_pct);
+                  res->samples, so.timer_sampler ? "timer sampler" : so.sampling.event.c_str(), res->threads,
+                  res->processes, res->lost, lost_pct);
     say(line);
+    if (agents) {
+      auto a = agents->counters();
+      if (so.timer_sampler && a.connected == 0) {
+        say("warning: the in-process agent never started in " + o.command.front() +
+            " (a static or setuid binary, or LD_PRELOAD cleared): nothing was sampled; run it under a privileged "
+            "user for perf sampling, or see 'dial9 doctor'");
+      } else if (so.timer_sampler) {
+        const char* abbrev = a.signal ? sigabbrev_np(static_cast<int>(a.signal)) : nullptr;
+        std::string sig = abbrev ? std::string("SIG") + abbrev : "none";
+        std::snprintf(line, sizeof line, "timer sampler: %u process(es), signal %s%s%s", a.connected, sig.c_str(),
+                      a.dropped_samples ? (", " + std::to_string(a.dropped_samples) + " dropped (buffer full)").c_str() : "",
+                      hz > 0 ? (", at most " + std::to_string(hz) + " Hz per thread").c_str() : "");
+        say(line);
+        if (a.no_signal) say("warning: " + std::to_string(a.no_signal) + " process(es) could not use a signal for the timer sampler");
+      }
+      if (o.verbose) {
+        say("agent: " + std::to_string(a.connected) + " process(es) connected, " + std::to_string(res->agent_batches) +
+            " batch(es) appended, " + std::to_string(res->agent_rejected) + " rejected, " +
+            std::to_string(a.dropped_batches) + " dropped in the target (socket full)");
+      }
+    }
     if (lost_pct >= 5) {
       say("warning: " + std::to_string(static_cast<int>(lost_pct)) +
           "% of samples were lost: use a larger ring (--mmap-pages " + std::to_string((*session)->mmap_pages() * 4) +
@@ -336,7 +433,7 @@ int run_record(const RecordOptions& o) {
                     static_cast<double>(res->unwind_ns) / 1000.0 / static_cast<double>(res->unwound));
       say(line);
     }
-    if (!o.no_sched) {
+    if (!o.no_sched && !so.timer_sampler) {
       std::snprintf(line, sizeof line,
                     "scheduler: %" PRIu64 " switch-outs, %" PRIu64 " off-CPU stacks, %" PRIu64
                     " wakeups (captured: %s)",
@@ -407,6 +504,12 @@ RunFn add_record_command(CLI::App& app, std::shared_ptr<std::vector<std::string>
   cmd->add_option("--mmap-pages", o->mmap_pages, "Perf ring size per CPU, in pages (a power of two; default 64 for fp, 128 for auto, 256 for dwarf)")->type_name("N");
   cmd->add_flag("--no-sched", o->no_sched, "Do not record scheduler activity (thread states, off-CPU stacks, wakeups)");
   cmd->add_option("--waker-stacks", o->waker_stacks, "Record the waker's stack for one wakeup in N (0: none)")->capture_default_str()->type_name("N");
+  cmd->add_option("--sampler", o->sampler,
+                  "How CPU samples are taken: perf (perf events), timer (the in-process agent's per-thread CPU-time "
+                  "timers: no scheduler capture or kernel stacks), auto (perf, else timer when perf events are denied)")
+      ->check(CLI::IsMember({"auto", "perf", "timer"}))
+      ->capture_default_str();
+  cmd->add_flag("--no-agent", o->no_agent, "Do not preload the in-process agent (libdial9-agent.so): perf alone");
   cmd->add_flag("-q,--quiet", o->quiet, "Print only errors");
   cmd->add_flag("-v,--verbose", o->verbose,
                 "Also print the perf events opened (what, how often, ring sizes), the wakeup filter, and how the "

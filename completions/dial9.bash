@@ -7,7 +7,7 @@ _dial9_options() {
   case $1 in
     record) echo "-h --help -o --output -F --frequency -c --period -e --event --no-kernel --call-graph --duration
                   --max-file-size --max-total-size --rotation-period --compression --on-seal --mmap-pages --no-sched
-                  --waker-stacks -q --quiet -v --verbose --config" ;;
+                  --waker-stacks --sampler --no-agent -q --quiet -v --verbose --config" ;;
     report) echo "-h --help --tid --thread --pid --from --to --debug-dir -v --verbose -f --format -n --top --no-inline --config" ;;
     export) echo "-h --help --tid --thread --pid --from --to --debug-dir -v --verbose --folded --off-cpu --no-inline --html
                   --flamegraph --inverted --diff --title --pprof --chrome --speedscope --config" ;;
@@ -27,7 +27,8 @@ _dial9_takes_value() {
   case $1:$2 in
     record:-o | record:--output | record:-F | record:--frequency | record:-c | record:--period | record:-e | \
       record:--event | record:--call-graph | record:--duration | record:--max-file-size | record:--max-total-size | \
-      record:--rotation-period | record:--compression | record:--on-seal | record:--mmap-pages | record:--waker-stacks) return 0 ;;
+      record:--rotation-period | record:--compression | record:--on-seal | record:--mmap-pages | record:--waker-stacks | \
+      record:--sampler) return 0 ;;
     report:--tid | report:--thread | report:--pid | report:--from | report:--to | report:--debug-dir | report:-f | \
       report:--format | report:-n | report:--top) return 0 ;;
     export:--tid | export:--thread | export:--pid | export:--from | export:--to | export:--debug-dir | export:--folded | \
@@ -103,6 +104,7 @@ _dial9() {
     doctor:-f | doctor:--format) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur"); return ;;
     record:--call-graph) mapfile -t COMPREPLY < <(compgen -W "fp auto dwarf" -- "$cur"); return ;;
     record:--compression) mapfile -t COMPREPLY < <(compgen -W "zstd gzip none" -- "$cur"); return ;;
+    record:--sampler) mapfile -t COMPREPLY < <(compgen -W "auto perf timer" -- "$cur"); return ;;
     record:-e | record:--event)
       mapfile -t COMPREPLY < <(compgen -W "cycles cpu-clock task-clock instructions branch-misses cache-misses" -- "$cur")
       return ;;

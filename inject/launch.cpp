@@ -2,7 +2,6 @@
 
 #include <boost/process/args.hpp>
 #include <boost/process/child.hpp>
-#include <boost/process/env.hpp>
 #include <boost/process/exe.hpp>
 #include <fcntl.h>
 #include <signal.h>
@@ -59,13 +58,15 @@ Result<SuspendedProcess> SuspendedProcess::spawn(const LaunchSpec& spec, const s
   ::fcntl(go_read.get(), F_SETFD, 0);
   ::fcntl(status_write.get(), F_SETFD, 0);
 
+  // The program's own variables go to the trampoline as arguments and into
+  // the environment only at the exec: a preloaded agent must not load into
+  // the trampoline, which is dial9 itself.
   std::vector<std::string> args = {kTrampolineArg, std::to_string(go_read.get()),
-                                   std::to_string(status_write.get())};
+                                   std::to_string(status_write.get()), std::to_string(spec.env.size())};
+  for (const auto& [k, v] : spec.env) args.push_back(k + "=" + v);
   args.insert(args.end(), spec.argv.begin(), spec.argv.end());
-  bp::environment env = boost::this_process::environment();
-  for (const auto& [k, v] : spec.env) env[k] = v;
   std::error_code ec;
-  bp::child c(bp::exe = self_exe, bp::args = args, bp::env = env, ec);
+  bp::child c(bp::exe = self_exe, bp::args = args, ec);
   if (ec) return fail("cannot start the launcher '" + self_exe + "': " + ec.message(), ec.value());
   pid_t pid = c.id();
   c.detach();  // we reap it ourselves; Boost must not kill it on scope exit
@@ -92,9 +93,11 @@ Result<void> SuspendedProcess::start() {
 }
 
 int run_trampoline(int argc, char** argv) {
-  if (argc < 5) return 127;
+  if (argc < 6) return 127;
   int go = std::atoi(argv[2]);
   int status = std::atoi(argv[3]);
+  int nenv = std::atoi(argv[4]);
+  if (nenv < 0 || 5 + nenv >= argc) return 127;
   ::fcntl(go, F_SETFD, FD_CLOEXEC);
   ::fcntl(status, F_SETFD, FD_CLOEXEC);  // closed by a successful exec: EOF for the parent
   // The program gets a clean signal mask, whatever the launcher had blocked.
@@ -103,7 +106,8 @@ int run_trampoline(int argc, char** argv) {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   char c;
   if (!read_exact(go, &c, 1)) _exit(127);  // the recorder went away before starting us
-  ::execvp(argv[4], argv + 4);
+  for (int i = 0; i < nenv; ++i) ::putenv(argv[5 + i]);  // "NAME=VALUE", owned by argv for the process's life
+  ::execvp(argv[5 + nenv], argv + 5 + nenv);
   int err = errno;
   (void)!::write(status, &err, sizeof err);
   _exit(127);

@@ -26,6 +26,8 @@ const std::vector<Key> kKeys = {
     {"record", "call_graph", KeyType::kString, kRecord, "call-graph", false, {}, {}, C::kCallGraph},
     {"record", "duration", KeyType::kDuration, kRecord, "duration", false, {}, "30s", C::kPositive},
     {"record", "mmap_pages", KeyType::kInt, kRecord, "mmap-pages", false, {}, "128", C::kPowerOfTwo},
+    {"record", "sampler", KeyType::kString, kRecord, "sampler", false, {}, {}, C::kChoice, "auto|perf|timer"},
+    {"record", "agent", KeyType::kBool, kRecord, "no-agent", true},
     {"record", "quiet", KeyType::kBool, kRecord, "quiet", false, "verbose"},
     {"record", "verbose", KeyType::kBool, kRecord, "verbose", false, "quiet"},
     {"segments", "max_file_size", KeyType::kSize, kRecord, "max-file-size"},

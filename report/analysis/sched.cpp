@@ -75,6 +75,8 @@ SchedCapture sched_capture(const TraceModel& m) {
     if (end == std::string::npos) break;
     pos = end + 1;
   }
+  auto sampler = m.metadata.find("sampler");
+  c.timer_sampler = sampler != m.metadata.end() && sampler->second == "timer";
   return c;
 }
 
@@ -90,6 +92,11 @@ std::vector<SchedNote> sched_notes(const TraceModel& m) {
       out.push_back({"", "no scheduler data in this trace: running, runnable and blocked times, off-CPU time and "
                          "run-queue latency are unknown"});
     }
+    return out;
+  }
+  if (c.off && c.timer_sampler) {
+    out.push_back({"", "no scheduler capture with the timer sampler (perf events were denied, or --sampler timer): "
+                       "no thread states, off-CPU time, wakers or run-queue latency"});
     return out;
   }
   if (c.off) {

@@ -20,6 +20,7 @@ namespace dial9::report {
 struct SchedCapture {
   bool known = false;
   bool off = false;  // --no-sched
+  bool timer_sampler = false;  // off because CPU samples came from the agent's timer sampler
   bool switches = false, stacks = false, states = false, wakers = false, waker_stacks = false, schedstat = false;
 };
 SchedCapture sched_capture(const TraceModel& m);

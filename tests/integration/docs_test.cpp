@@ -105,6 +105,12 @@ TEST_CASE("cmake --install puts every man page where man finds it") {
     CHECK(where.out.find(prefix.file("share/man/man" + section + "/")) == 0);
   }
   CHECK(pages >= 8);
+  // The installed binary finds its installed agent.
+  RunResult rec = run({prefix.file("bin/dial9"), "record", "--sampler", "timer", "-o", prefix.file("trace"), "--",
+                       FIXTURE_SPIN, "200"});
+  INFO(rec.err);
+  CHECK(rec.exit_code == 0);
+  CHECK(rec.err.find("timer sampler: 1 process(es)") != std::string::npos);
 }
 
 TEST_CASE("every man page renders with groff without warnings") {

@@ -510,10 +510,11 @@ TEST_CASE("each later segment carries the threads and mappings, so it symbolizes
 TEST_CASE("without permission for perf events, record says why and how to fix it") {
   if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP("perf events unavailable: " + why);
   test::TempDir out;
-  // Blocked by seccomp, as in a container: one line naming seccomp, exit 1,
-  // and the program is not left behind running.
-  auto r = test::run({RUN_RESTRICTED, "--deny-perf", "--", test::dial9_binary(), "record", "-o", out.file("s"), "--",
-                      FIXTURE_SPIN, "100"});
+  // Blocked by seccomp, as in a container, with perf sampling demanded (the
+  // default falls back to the timer sampler: agent_test.cpp): one line
+  // naming seccomp, exit 1, and the program is not left behind running.
+  auto r = test::run({RUN_RESTRICTED, "--deny-perf", "--", test::dial9_binary(), "record", "--sampler", "perf", "-o",
+                      out.file("s"), "--", FIXTURE_SPIN, "100"});
   INFO(r.err);
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("blocked by seccomp"));
