@@ -250,7 +250,7 @@ void send_mappings() {
     uint64_t offset = 0;
     int path_at = -1;
     if (p && std::sscanf(p, " %4s %lx %*s %*s %n", perms, &offset, &path_at) >= 2 && path_at > 0 && perms[2] == 'x' &&
-        p[path_at] == '/') {
+        (p[path_at] == '/' || std::strcmp(p + path_at, "[vdso]") == 0)) {
       const char* path = p + path_at;
       const BuildId* id = nullptr;
       for (size_t i = 0; i < g_id_count && !id; ++i) {

@@ -82,8 +82,16 @@ uint64_t now_ns() {
 
 // The mapping that holds `sp` in the current snapshot; loads stay inside it.
 bool stack_range(uintptr_t sp, Range& out) {
-  int cur = g_current.load(std::memory_order_acquire);
-  g_readers[cur].fetch_add(1, std::memory_order_acq_rel);
+  // Announce the read, then check the buffer is still the current one: the
+  // agent thread rewrites only the other buffer, and only when nobody
+  // announced reading it.
+  int cur;
+  for (;;) {
+    cur = g_current.load(std::memory_order_acquire);
+    g_readers[cur].fetch_add(1, std::memory_order_acq_rel);
+    if (g_current.load(std::memory_order_acquire) == cur) break;
+    g_readers[cur].fetch_sub(1, std::memory_order_acq_rel);
+  }
   const Snapshot& s = g_snap[cur];
   size_t lo = 0, hi = s.count;
   bool found = false;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -164,4 +165,40 @@ TEST_CASE("the agent's thread does not keep alive a program whose main thread en
     INFO(sampler << ": " << r.err);
     CHECK(r.exit_code == 0);
   }
+}
+
+TEST_CASE("the timer sampler follows threads that come and go, and keeps no timer of an ended one") {
+  // 300 threads, 4 at a time, each burning 10 ms of CPU: sampled from their
+  // first milliseconds (the pthread_create hook), and the timers of ended
+  // threads are deleted (the process never holds many more timers than
+  // threads, as the rescans find them gone).
+  TempDir out;
+  pid_t pid = -1;
+  size_t most_timers = 0;
+  std::thread recorder([&] {
+    auto r = run({dial9_binary(), "record", "-q", "--sampler", "timer", "-o", out.file("t"), "--", "sh", "-c",
+                  "echo $$ > " + out.file("pid") + "; exec " + std::string(FIXTURE_THREAD_CHURN) + " 300 10"});
+    CHECK(r.exit_code == 0);
+  });
+  for (int i = 0; i < 400; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (pid <= 0) std::ifstream(out.file("pid")) >> pid;
+    if (pid <= 0) continue;
+    std::string timers = read_all("/proc/" + std::to_string(pid) + "/timers");
+    size_t n = 0;
+    for (size_t at = timers.find("ID:"); at != std::string::npos; at = timers.find("ID:", at + 1)) ++n;
+    most_timers = std::max(most_timers, n);
+    if (status_field(pid, "State").empty()) break;  // gone
+  }
+  recorder.join();
+  // 4 workers and the main thread; a rescan is at most ~100 ms behind, in
+  // which ~25 quartets come and go.
+  CHECK(most_timers >= 1);
+  CHECK(most_timers <= 5 + 4 * 30);
+  auto report = report_json({"--top", "1000", out.file("t")});
+  size_t sampled_threads = 0;
+  for (const auto& t : report["threads"]) sampled_threads += t["cpu_samples"].get<uint64_t>() > 0;
+  INFO(report["overview"].dump());
+  // 3 s of CPU at up to 250 Hz: most threads get a sample or two.
+  CHECK(sampled_threads >= 150);
 }
