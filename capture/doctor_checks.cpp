@@ -46,9 +46,22 @@ Check decide_perf_events(const PerfProbe& p) {
                                        "sudo setcap cap_perfmon+ep $(command -v dial9)";
     c = make("perf_events", CheckStatus::unavailable,
              level + "; perf_event_open failed" + (p.user_error.empty() ? "" : ": " + p.user_error),
-             "in-agent timer sampling; no scheduler switches or kernel stacks", fix);
+             "dial9 record samples with the in-process agent's timer sampler (at most CONFIG_HZ per thread); "
+             "no scheduler capture or kernel stacks",
+             fix);
   }
-  c.required = true;
+  c.required_group = "samples";
+  return c;
+}
+
+Check decide_agent(const AgentProbe& p, bool perf_ok) {
+  Check c = p.found ? make("agent", CheckStatus::ok,
+                           "libdial9-agent.so at " + p.path_or_error +
+                               (perf_ok ? "; its timer sampler stands in should perf events be denied"
+                                        : "; its timer sampler stands in for perf events"))
+                    : make("agent", CheckStatus::unavailable, p.path_or_error,
+                           perf_ok ? "perf events alone (record --no-agent)" : "nothing can sample", "reinstall dial9");
+  c.required_group = "samples";
   return c;
 }
 
@@ -176,8 +189,14 @@ Check decide_debug_info(const DebugInfoProbe& p) {
 }
 
 bool basic_recording_works(const std::vector<Check>& checks) {
-  return std::none_of(checks.begin(), checks.end(),
-                      [](const Check& c) { return c.required && c.status == CheckStatus::unavailable; });
+  for (const Check& c : checks) {
+    if (c.required_group.empty()) continue;
+    bool any = std::any_of(checks.begin(), checks.end(), [&](const Check& o) {
+      return o.required_group == c.required_group && o.status != CheckStatus::unavailable;
+    });
+    if (!any) return false;
+  }
+  return true;
 }
 
 std::string render_checks_text(const std::vector<Check>& checks, bool colour) {

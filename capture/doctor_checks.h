@@ -20,7 +20,9 @@ struct Check {
   std::string detail;    // what was found
   std::string fallback;  // what dial9 does instead ("" when ok)
   std::string fix;       // the command that fixes it ("" when ok)
-  bool required = false; // basic recording cannot work without it
+  // Basic recording needs one check of each required group to work: CPU
+  // samples come from perf events or from the agent's timer sampler.
+  std::string required_group;
 };
 
 // perf_event_open of a user-space cpu-clock event on this process, and of
@@ -93,7 +95,16 @@ struct DebugInfoProbe {
 };
 Check decide_debug_info(const DebugInfoProbe& p);
 
-// Exit status: 0 when every required check is not unavailable.
+// Whether libdial9-agent.so was found (its path, or why not), so that the
+// timer sampler can stand in for perf events.
+struct AgentProbe {
+  bool found = false;
+  std::string path_or_error;
+};
+Check decide_agent(const AgentProbe& p, bool perf_ok);
+
+// Exit status: 0 when each required group has a check that is not
+// unavailable.
 bool basic_recording_works(const std::vector<Check>& checks);
 // With `colour`, statuses are green, yellow or red.
 std::string render_checks_text(const std::vector<Check>& checks, bool colour = false);

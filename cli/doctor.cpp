@@ -25,6 +25,7 @@
 #include "capture/doctor_checks.h"
 #include "capture/event_spec.h"
 #include "capture/perf_ring.h"
+#include "cli/agent_path.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
@@ -134,6 +135,11 @@ std::vector<capture::Check> probe(const std::string& pid) {
   perf.user_ok = perf.user_error.empty();
   perf.kernel_ok = perf.user_ok && try_open(capture::SamplingSpec{}).empty();
   checks.push_back(capture::decide_perf_events(perf));
+  capture::AgentProbe agent;
+  auto agent_path = agent_library_path();
+  agent.found = static_cast<bool>(agent_path);
+  agent.path_or_error = agent_path ? *agent_path : agent_path.error().message();
+  checks.push_back(capture::decide_agent(agent, perf.user_ok));
 
   capture::KallsymsProbe ks;
   ks.kptr_restrict = static_cast<int>(read_number("/proc/sys/kernel/kptr_restrict").value_or(-1));

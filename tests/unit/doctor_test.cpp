@@ -15,7 +15,7 @@ TEST_CASE("doctor: perf events ok, degraded to user space, or unavailable") {
   auto c = decide_perf_events(p);
   CHECK(c.status == CheckStatus::ok);
   CHECK(c.fix.empty());
-  CHECK(c.required);
+  CHECK(c.required_group == "samples");
 
   p.paranoid = 2;
   p.kernel_ok = false;
@@ -30,9 +30,15 @@ TEST_CASE("doctor: perf events ok, degraded to user space, or unavailable") {
   c = decide_perf_events(p);
   CHECK(c.status == CheckStatus::unavailable);
   CHECK_THAT(c.fix, Catch::Contains("perf_event_paranoid=2"));
-  CHECK_THAT(c.fallback, Catch::Contains("timer sampling"));
+  CHECK_THAT(c.fallback, Catch::Contains("timer sampler"));
   CHECK_THAT(c.detail, Catch::Contains("EACCES"));
+  // Without perf events, the agent's timer sampler is what records.
   CHECK_FALSE(basic_recording_works({c}));
+  CHECK_FALSE(basic_recording_works({c, decide_agent({false, "libdial9-agent.so is not beside /x"}, false)}));
+  auto agent = decide_agent({true, "/usr/lib/dial9/libdial9-agent.so"}, false);
+  CHECK(agent.status == CheckStatus::ok);
+  CHECK_THAT(agent.detail, Catch::Contains("stands in for perf events"));
+  CHECK(basic_recording_works({c, agent}));
 
   p.paranoid = 2;  // paranoid allows it, so something else is in the way
   CHECK_THAT(decide_perf_events(p).fix, Catch::Contains("seccomp"));
