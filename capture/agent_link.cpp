@@ -80,6 +80,7 @@ bool AgentLink::read(int fd, const std::function<void(pid_t, std::span<const uin
     closed_.samples += p.stats.samples;
     closed_.dropped_samples += p.stats.dropped_samples;
     closed_.dropped_batches += p.stats.dropped_batches;
+    closed_.handler_ns += p.stats.handler_ns;
     peers_.erase(it);
     return false;
   };
@@ -139,6 +140,7 @@ AgentLink::Counters AgentLink::counters() const {
     c.samples += p.stats.samples;
     c.dropped_samples += p.stats.dropped_samples;
     c.dropped_batches += p.stats.dropped_batches;
+    c.handler_ns += p.stats.handler_ns;
   }
   c.no_signal = no_signal_;
   return c;

@@ -52,6 +52,7 @@ class AgentLink {
   struct Counters {
     uint32_t connected = 0;  // processes whose agent said hello
     uint64_t samples = 0, dropped_samples = 0, dropped_batches = 0;
+    uint64_t handler_ns = 0;  // the timer sampler's signal handlers, all samples
     uint32_t signal = 0;      // the timer sampler's signal, as the last agent to start reported it
     uint32_t no_signal = 0;   // agents that could not start the timer sampler
   };

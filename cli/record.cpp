@@ -416,6 +416,11 @@ int run_record(const RecordOptions& o) {
         say(line);
         if (a.no_signal) say("warning: " + std::to_string(a.no_signal) + " process(es) could not use a signal for the timer sampler");
       }
+      if (o.verbose && so.timer_sampler && a.samples) {
+        std::snprintf(line, sizeof line, "timer sampler: %.2f us per sample in the signal handler (%" PRIu64 " samples)",
+                      static_cast<double>(a.handler_ns) / 1000.0 / static_cast<double>(a.samples), a.samples);
+        say(line);
+      }
       if (o.verbose) {
         say("agent: " + std::to_string(a.connected) + " process(es) connected, " + std::to_string(res->agent_batches) +
             " batch(es) appended, " + std::to_string(res->agent_rejected) + " rejected, " +

@@ -55,6 +55,7 @@ struct Stats {
   uint32_t signal = 0;           // the signal the sampler uses (0: none)
   uint32_t sampler_state = 0;    // a SamplerState
   uint32_t reserved = 0;
+  uint64_t handler_ns = 0;       // time spent in the sampler's signal handler, all samples
 };
 
 enum class Sampler : uint32_t { kNone = 0, kTimer = 1 };

@@ -286,6 +286,7 @@ void send_stats() {
   s.dropped_samples = c.dropped;
   s.dropped_batches = g_dropped_batches;
   s.threads = c.threads;
+  s.handler_ns = c.handler_ns;
   s.signal = static_cast<uint32_t>(g_signal_used);
   s.sampler_state = static_cast<uint32_t>(g_sampler_state);
   send_message(&s, sizeof s);

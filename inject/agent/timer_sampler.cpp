@@ -48,7 +48,7 @@ struct Entry {
 Entry g_ring[kRingSize];
 std::atomic<uint64_t> g_head{0};  // next position to reserve
 std::atomic<uint64_t> g_tail{0};  // next position to read
-std::atomic<uint64_t> g_samples{0}, g_dropped{0};
+std::atomic<uint64_t> g_samples{0}, g_dropped{0}, g_handler_ns{0};
 
 // --- the maps snapshot: two buffers, the handler reads the current one ---
 
@@ -146,7 +146,8 @@ void on_signal(int sig, siginfo_t* si, void* ucv) {
   } while (!g_head.compare_exchange_weak(pos, pos + 1, std::memory_order_acq_rel));
   Entry& e = g_ring[pos & (kRingSize - 1)];
   Sample& s = e.s;
-  s.ts_ns = now_ns();
+  const uint64_t entered = now_ns();
+  s.ts_ns = entered;
   s.tid = g_slot_tid[slot].load(std::memory_order_relaxed);
   const ucontext_t* uc = static_cast<const ucontext_t*>(ucv);
 #if defined(__x86_64__)
@@ -177,6 +178,7 @@ void on_signal(int sig, siginfo_t* si, void* ucv) {
   s.depth = static_cast<uint32_t>(depth);
   g_samples.fetch_add(1, std::memory_order_relaxed);
   e.seq.store(pos + 1, std::memory_order_release);
+  g_handler_ns.fetch_add(now_ns() - entered, std::memory_order_relaxed);
   errno = saved_errno;
 }
 
@@ -355,6 +357,7 @@ SamplerCounters sampler_counters() {
   SamplerCounters c;
   c.samples = g_samples.load(std::memory_order_relaxed);
   c.dropped = g_dropped.load(std::memory_order_relaxed);
+  c.handler_ns = g_handler_ns.load(std::memory_order_relaxed);
   for (const Slot& s : g_slots) c.threads += s.tid != 0;
   return c;
 }

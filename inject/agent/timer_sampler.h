@@ -34,6 +34,7 @@ struct SamplerCounters {
   uint64_t samples = 0;
   uint64_t dropped = 0;  // the buffer was full
   uint32_t threads = 0;
+  uint64_t handler_ns = 0;  // spent inside the handler (signal delivery not included)
 };
 
 // Installs the handler on a signal the program does not handle (SIGURG or
