@@ -174,4 +174,14 @@ size_t PerfRing::drain(const std::function<void(std::span<const uint8_t>)>& fn) 
   return count;
 }
 
+Result<void> probe_sampling(SamplingSpec spec) {
+  spec.inherit = false;
+  auto attr = build_attr(spec);
+  if (!attr) return fail(attr.error());
+  attr->disabled = 1;
+  auto ring = PerfRing::open(*attr, 0, -1, 1);
+  if (!ring) return fail(ring.error());
+  return {};
+}
+
 }  // namespace dial9::capture

@@ -14,6 +14,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "capture/event_spec.h"
 
 namespace dial9::capture {
 
@@ -59,5 +60,10 @@ class PerfRing {
 
 // Why perf_event_open failed, as one line with the fix, from its errno.
 std::string explain_perf_open_error(int errno_value);
+
+// Whether this process may open `spec` (on itself, not inherited,
+// disabled, one ring page): what record and doctor try before relying on
+// perf events. The error keeps perf_event_open's errno.
+Result<void> probe_sampling(SamplingSpec spec);
 
 }  // namespace dial9::capture

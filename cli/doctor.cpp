@@ -114,13 +114,9 @@ void elf_debug_facts(const std::string& path, bool& debug_info, std::vector<uint
 }
 
 // Opens (and closes) a one-page ring for `spec` on this process.
-std::string try_open(capture::SamplingSpec spec) {
-  spec.inherit = false;
-  auto attr = capture::build_attr(spec);
-  if (!attr) return attr.error().message();
-  attr->disabled = 1;
-  auto ring = capture::PerfRing::open(*attr, 0, -1, 1);
-  return ring ? "" : ring.error().message();
+std::string try_open(const capture::SamplingSpec& spec) {
+  auto ok = capture::probe_sampling(spec);
+  return ok ? "" : ok.error().message();
 }
 
 std::vector<capture::Check> probe(const std::string& pid) {

@@ -288,40 +288,47 @@ int run_record(const RecordOptions& o) {
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGHUP);
     ::pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-    // The in-process agent: preloaded (appended to the user's LD_PRELOAD),
-    // it connects to this socket. Without it, perf alone.
+    // The in-process agent: preloaded (appended to the user's LD_PRELOAD).
+    // It samples only with the timer sampler, when perf events are denied
+    // (tried here first, with this process's credentials and seccomp
+    // filter, which the program inherits) or --sampler timer; only then
+    // does it learn the socket to connect to. Otherwise it stays inert: no
+    // thread, no wait, nothing in the recording.
     inject::LaunchSpec launch{o.command, {}};
     std::unique_ptr<capture::AgentLink> agents;
+    so.timer_sampler = o.sampler == "timer";
+    if (o.sampler == "auto" && !o.no_agent) {
+      capture::SamplingSpec probe = so.sampling;
+      probe.kernel = false;
+      if (auto ok = capture::probe_sampling(probe); !ok && perf_denied(ok.error())) {
+        notes.push_back("perf events are denied (" + ok.error().message() +
+                        "): sampling with the in-process timer sampler instead, without scheduler capture or "
+                        "kernel stacks");
+        so.timer_sampler = true;
+      }
+    }
     if (!o.no_agent) {
       auto path = agent_library_path();
       auto preload = path ? preload_with_agent(std::getenv("LD_PRELOAD"), *path) : Result<std::string>(fail(path.error()));
-      auto link = preload ? capture::AgentLink::listen() : Result<std::unique_ptr<capture::AgentLink>>(fail(preload.error()));
-      if (link) {
+      auto link = preload && so.timer_sampler ? capture::AgentLink::listen()
+                                              : Result<std::unique_ptr<capture::AgentLink>>(std::unique_ptr<capture::AgentLink>());
+      if (preload && link) {
         agents = std::move(*link);
-        launch.env = {{"LD_PRELOAD", *preload}, {format::agent::kSocketEnv, agents->name()}};
-      } else if (o.sampler == "timer") {
-        return error(kExitRuntimeError, "--sampler timer needs the in-process agent: " + link.error().message());
+        launch.env = {{"LD_PRELOAD", *preload}};
+        if (agents) launch.env.emplace_back(format::agent::kSocketEnv, agents->name());
+      } else if (so.timer_sampler) {
+        return error(kExitRuntimeError, "the timer sampler needs the in-process agent: " +
+                                            (preload ? link.error() : preload.error()).message());
       } else {
-        notes.push_back("recording without the in-process agent: " + link.error().message());
+        notes.push_back("recording without the in-process agent: " + preload.error().message());
       }
     }
     so.agents = agents.get();
-    so.timer_sampler = o.sampler == "timer";
     auto child = inject::SuspendedProcess::spawn(launch, "/proc/self/exe");
     if (!child) return error(kExitRuntimeError, child.error().message());
     so.note = say;
     so.program_name = std::filesystem::path(o.command.front()).filename().string();
     auto session = capture::Session::open(child->pid(), so);
-    if (!session && o.sampler == "auto" && agents && perf_denied(session.error())) {
-      // Perf events are denied (kernel.perf_event_paranoid, a container's
-      // seccomp profile): the agent's timer sampler stands in, with no
-      // scheduler capture and no kernel frames.
-      notes.push_back("perf events are denied (" + session.error().message() +
-                      "): sampling with the in-process timer sampler instead, without scheduler capture or "
-                      "kernel stacks");
-      so.timer_sampler = true;
-      session = capture::Session::open(child->pid(), so);
-    }
     if (!session) return error(kExitRuntimeError, session.error().message());
     if (!so.timer_sampler && !event_note.empty()) notes.insert(notes.begin(), event_note);
     for (const auto& d : (*session)->degraded()) notes.push_back(d);
@@ -346,7 +353,7 @@ int run_record(const RecordOptions& o) {
                     {"pid", std::to_string(child->pid())},
                     {"event", so.timer_sampler ? "thread CPU time (timer sampler)" : so.sampling.event},
                     {"sampler", so.timer_sampler ? "timer" : "perf"},
-                    {"agent", agents ? "preloaded" : "none"},
+                    {"agent", o.no_agent ? "none" : "preloaded"},
                     {o.period ? "period" : "frequency_hz", std::to_string(o.period ? o.period : o.frequency)},
                     {"kernel_samples", so.timer_sampler || (*session)->attr().exclude_kernel ? "false" : "true"},
                     {"call_graph", o.call_graph},

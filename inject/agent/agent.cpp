@@ -520,8 +520,9 @@ extern "C" __attribute__((visibility("default"))) int dial9_agent_connect(const 
   return 0;
 }
 
-// Preloaded: connect when dial9 named its socket. A program that execs
-// another keeps the variable, so each process of the recording connects.
+// Preloaded: connect when dial9 named its socket (only to sample with the
+// timer sampler). A program that execs another keeps the variable, so each
+// process of the recording connects.
 __attribute__((constructor)) static void dial9_agent_on_load() {
   const char* name = std::getenv(dial9::format::agent::kSocketEnv);
   if (name && *name) (void)dial9_agent_connect(name, 0);

@@ -89,7 +89,7 @@ TEST_CASE("record --sampler timer samples every thread of the program under its 
   CHECK(names.count("dial9-agent") == 0);  // the agent's own thread is not the program's
 }
 
-TEST_CASE("the agent is appended to the user's LD_PRELOAD, and --no-agent leaves the environment alone") {
+TEST_CASE("the agent is appended to the user's LD_PRELOAD, told its socket only to sample, and --no-agent leaves the environment alone") {
   TempDir out;
   const std::string script = "echo \"$LD_PRELOAD|${DIAL9_INTERNAL_AGENT_SOCKET:+socket}\"";
   auto with = run({"env", "LD_PRELOAD=libm.so.6", dial9_binary(), "record", "-q", "--no-sched", "-o", out.file("a"),
@@ -97,7 +97,13 @@ TEST_CASE("the agent is appended to the user's LD_PRELOAD, and --no-agent leaves
   INFO(with.err);
   REQUIRE(with.exit_code == 0);
   CHECK(with.out.rfind("libm.so.6:/", 0) == 0);
-  CHECK_THAT(with.out, Catch::Contains("libdial9-agent.so|socket\n"));
+  // Perf samples: the agent is preloaded but told nothing, so it stays inert.
+  CHECK_THAT(with.out, Catch::EndsWith("libdial9-agent.so|\n"));
+  auto timer = run({"env", "LD_PRELOAD=libm.so.6", dial9_binary(), "record", "-q", "--sampler", "timer", "-o",
+                    out.file("c"), "--", "sh", "-c", script});
+  REQUIRE(timer.exit_code == 0);
+  CHECK(timer.out.rfind("libm.so.6:/", 0) == 0);
+  CHECK_THAT(timer.out, Catch::EndsWith("libdial9-agent.so|socket\n"));
   auto without = run({"env", "LD_PRELOAD=libm.so.6", dial9_binary(), "record", "-q", "--no-sched", "--no-agent", "-o",
                       out.file("b"), "--", "sh", "-c", script});
   REQUIRE(without.exit_code == 0);
