@@ -174,16 +174,16 @@ TEST_CASE("the agent's thread does not keep alive a program whose main thread en
 }
 
 TEST_CASE("the timer sampler follows threads that come and go, and keeps no timer of an ended one") {
-  // 300 threads, 4 at a time, each burning 10 ms of CPU: sampled from their
-  // first milliseconds (the pthread_create hook), and the timers of ended
-  // threads are deleted (the process never holds many more timers than
-  // threads, as the rescans find them gone).
+  // 120 threads, 4 at a time, each burning 30 ms of CPU (about 7 samples at
+  // 250 Hz): sampled from their first milliseconds (the pthread_create
+  // hook), and the timers of ended threads are deleted (the process never
+  // holds many more timers than threads, as the rescans find them gone).
   TempDir out;
   pid_t pid = -1;
   size_t most_timers = 0;
   std::thread recorder([&] {
     auto r = run({dial9_binary(), "record", "-q", "--sampler", "timer", "-o", out.file("t"), "--", "sh", "-c",
-                  "echo $$ > " + out.file("pid") + "; exec " + std::string(FIXTURE_THREAD_CHURN) + " 300 10"});
+                  "echo $$ > " + out.file("pid") + "; exec " + std::string(FIXTURE_THREAD_CHURN) + " 120 30"});
     CHECK(r.exit_code == 0);
   });
   for (int i = 0; i < 400; ++i) {
@@ -205,6 +205,9 @@ TEST_CASE("the timer sampler follows threads that come and go, and keeps no time
   size_t sampled_threads = 0;
   for (const auto& t : report["threads"]) sampled_threads += t["cpu_samples"].get<uint64_t>() > 0;
   INFO(report["overview"].dump());
-  // 3 s of CPU at up to 250 Hz: most threads get a sample or two.
-  CHECK(sampled_threads >= 150);
+  // 3.6 s of CPU at up to 250 Hz. On a loaded machine the agent's thread
+  // arms new threads later (in wall time), so the bound leaves room: a
+  // sampler that armed only at its 100 ms rescans would miss many of
+  // these 30 ms threads (they live 60 ms or so of wall time).
+  CHECK(sampled_threads >= 72);
 }
