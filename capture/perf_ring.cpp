@@ -53,7 +53,7 @@ PerfRing::PerfRing(UniqueFd fd, void* base, size_t map_bytes, size_t data_bytes)
     : fd_(std::move(fd)), base_(base), map_bytes_(map_bytes), data_bytes_(data_bytes) {}
 
 PerfRing::PerfRing(PerfRing&& o) noexcept
-    : fd_(std::move(o.fd_)), base_(o.base_), map_bytes_(o.map_bytes_), data_bytes_(o.data_bytes_),
+    : fd_(std::move(o.fd_)), followers_(std::move(o.followers_)), base_(o.base_), map_bytes_(o.map_bytes_), data_bytes_(o.data_bytes_),
       scratch_(std::move(o.scratch_)) {
   o.base_ = nullptr;
   o.map_bytes_ = o.data_bytes_ = 0;
@@ -63,6 +63,7 @@ PerfRing& PerfRing::operator=(PerfRing&& o) noexcept {
   if (this != &o) {
     release();
     fd_ = std::move(o.fd_);
+    followers_ = std::move(o.followers_);
     base_ = o.base_;
     map_bytes_ = o.map_bytes_;
     data_bytes_ = o.data_bytes_;
@@ -112,31 +113,67 @@ Result<PerfRing> PerfRing::open(const perf_event_attr& attr, pid_t pid, int cpu,
   return PerfRing(std::move(owned), base, map_bytes, data_pages * page);
 }
 
-Result<void> PerfRing::enable() {
-  if (::ioctl(fd_.get(), PERF_EVENT_IOC_ENABLE, 0) != 0) return fail(Error::from_errno("cannot enable perf event"));
-  return {};
-}
-
-Result<void> PerfRing::disable() {
-  if (::ioctl(fd_.get(), PERF_EVENT_IOC_DISABLE, 0) != 0) return fail(Error::from_errno("cannot disable perf event"));
-  return {};
-}
-
-Result<void> PerfRing::set_filter(const std::string& filter) {
-  if (::ioctl(fd_.get(), PERF_EVENT_IOC_SET_FILTER, filter.c_str()) != 0) {
-    return fail(Error::from_errno("cannot set the tracepoint filter"));
+Result<void> PerfRing::add_thread(const perf_event_attr& attr, pid_t tid, int cpu) {
+  perf_event_attr a = attr;
+  int fd = static_cast<int>(::syscall(SYS_perf_event_open, &a, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+  if (fd < 0) {
+    int e = errno;
+    return fail("cannot open perf event: " + explain_perf_open_error(e), e);
   }
+  UniqueFd owned(fd);
+  if (::ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, fd_.get()) != 0) {
+    return fail(Error::from_errno("cannot share a perf ring between threads"));
+  }
+  followers_.push_back(std::move(owned));
   return {};
 }
 
-Result<uint64_t> PerfRing::read_lost() {
+namespace {
+
+// One ioctl on the ring's event and every follower; the first error wins.
+Result<void> each_ioctl(int fd, const std::vector<UniqueFd>& followers, unsigned long request, const void* arg,
+                        const char* what) {
+  Result<void> out;
+  auto one = [&](int f) {
+    if (::ioctl(f, request, arg) != 0 && out) out = fail(Error::from_errno(what));
+  };
+  one(fd);
+  for (const UniqueFd& f : followers) one(f.get());
+  return out;
+}
+
+Result<uint64_t> lost_of(int fd) {
   uint64_t v[2] = {0, 0};  // { value, lost } for read_format == PERF_FORMAT_LOST
   ssize_t n;
   do {
-    n = ::read(fd_.get(), v, sizeof v);
+    n = ::read(fd, v, sizeof v);
   } while (n < 0 && errno == EINTR);
   if (n != static_cast<ssize_t>(sizeof v)) return fail(Error::from_errno("cannot read perf event"));
   return v[1];
+}
+
+}  // namespace
+
+Result<void> PerfRing::enable() {
+  return each_ioctl(fd_.get(), followers_, PERF_EVENT_IOC_ENABLE, nullptr, "cannot enable perf event");
+}
+
+Result<void> PerfRing::disable() {
+  return each_ioctl(fd_.get(), followers_, PERF_EVENT_IOC_DISABLE, nullptr, "cannot disable perf event");
+}
+
+Result<void> PerfRing::set_filter(const std::string& filter) {
+  return each_ioctl(fd_.get(), followers_, PERF_EVENT_IOC_SET_FILTER, filter.c_str(),
+                    "cannot set the tracepoint filter");
+}
+
+Result<uint64_t> PerfRing::read_lost() {
+  auto total = lost_of(fd_.get());
+  if (!total) return total;
+  for (const UniqueFd& f : followers_) {
+    if (auto n = lost_of(f.get())) *total += *n;
+  }
+  return total;
 }
 
 size_t PerfRing::drain(const std::function<void(std::span<const uint8_t>)>& fn) {

@@ -33,6 +33,12 @@ class PerfRing {
   ~PerfRing();
 
   int fd() const { return fd_.get(); }
+  // Opens the same event on another thread `tid` on this ring's CPU and
+  // sends its records into this ring (PERF_EVENT_IOC_SET_OUTPUT): how a
+  // running process's existing threads share one ring per CPU. enable,
+  // disable, set_filter and read_lost then act on all of them. A thread
+  // that exited meanwhile is an error with errno ESRCH.
+  Result<void> add_thread(const perf_event_attr& attr, pid_t tid, int cpu);
   Result<void> enable();
   Result<void> disable();
   // A tracepoint event's filter (PERF_EVENT_IOC_SET_FILTER), replacing any
@@ -52,6 +58,7 @@ class PerfRing {
   void release();
 
   UniqueFd fd_;
+  std::vector<UniqueFd> followers_;  // events redirected into this ring
   void* base_ = nullptr;
   size_t map_bytes_ = 0;
   size_t data_bytes_ = 0;

@@ -20,6 +20,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "base/elf_file.h"
+#include "base/proc_maps.h"
 #include "base/unique_fd.h"
 #include "capture/perf_records.h"
 #include "format/decoder.h"
@@ -171,6 +173,7 @@ class Converter {
         break;
       case RecordKind::kSample:
         write_sample(r, r.time, SampleSource::kPeriodic, res);
+        if (res.samples == 0) res.first_sample_ns = r.time;
         ++res.samples;
         see(r.pid, r.tid, res);
         break;
@@ -254,6 +257,7 @@ class Converter {
       }
       switch (e.builtin()) {
         case Builtin::kCpuSample:
+          if (res.first_sample_ns == 0 || e.timestamp_ns < res.first_sample_ns) res.first_sample_ns = e.timestamp_ns;
           ++res.samples;
           see(pid, as_cpu_sample(e).tid, res);
           break;
@@ -280,6 +284,25 @@ class Converter {
     state_.started(pid, pid);
     live_.insert(pid);
     live_changed_ = true;
+  }
+  // A running process found by attach: its threads and executable mappings,
+  // written as the kernel would have reported them had it been recorded
+  // from its start.
+  void attached(uint64_t ts, uint32_t pid, const std::vector<std::pair<uint32_t, std::string>>& threads,
+                const std::vector<format::Mapping>& maps, SessionResult& res) {
+    for (const auto& [tid, name] : threads) {
+      names_[tid] = name;
+      state_.thread(ts, pid, tid, name);
+      live_.insert(tid);
+      w_.thread_name(ts, format::ThreadName{pid, tid, name, false});
+      see(pid, tid, res);
+    }
+    live_changed_ = true;
+    for (const format::Mapping& m : maps) {
+      state_.map(ts, m);
+      w_.mapping(ts, m);
+    }
+    count(ts);
   }
   // The target's live threads, when they changed since the last call.
   bool live_threads_changed(std::vector<uint32_t>& out) {
@@ -522,76 +545,179 @@ bool can_sample_cycles() {
 
 Session::~Session() = default;
 
+struct Session::Snapshot {
+  std::vector<std::pair<uint32_t, std::string>> threads;  // tid, name
+  struct Map {
+    MapsEntry entry;
+    std::vector<uint8_t> build_id;
+  };
+  std::vector<Map> maps;  // executable file mappings
+};
+
 Result<std::unique_ptr<Session>> Session::open(pid_t pid, SessionOptions options) {
   std::unique_ptr<Session> s(new Session());
   s->pid_ = pid;
+  s->targets_ = {pid};
   s->opt_ = std::move(options);
   s->opt_.sampling.inherit = true;
   s->opt_.sampling.enable_on_exec = true;
-  if (s->opt_.timer_sampler) {
-    if (!s->opt_.agents) return fail("the timer sampler needs the in-process agent (drop --no-agent)");
-    return s;
+  if (auto ok = s->open_events(); !ok) return fail(ok.error());
+  return s;
+}
+
+Result<std::unique_ptr<Session>> Session::attach(pid_t pid, SessionOptions options) {
+  std::unique_ptr<Session> s(new Session());
+  s->pid_ = pid;
+  auto tids = list_threads(pid);
+  if (!tids || tids->empty()) return fail("no process " + std::to_string(pid), ESRCH);
+  s->targets_ = std::move(*tids);
+  s->opt_ = std::move(options);
+  s->opt_.sampling.inherit = true;
+  s->opt_.sampling.enable_on_exec = false;
+  if (auto ok = s->open_events(); !ok) return fail(ok.error());
+  if (s->opt_.timer_sampler) return s;  // the agent reports threads and mappings itself
+  if (auto ok = s->catch_up_threads(); !ok) return fail(ok.error());
+  // Read after the events are open: anything mapped or named later is in
+  // their records as well, which does no harm.
+  auto snap = std::make_shared<Snapshot>();
+  for (pid_t tid : s->targets_) snap->threads.emplace_back(static_cast<uint32_t>(tid), thread_comm(pid, tid));
+  auto maps = read_maps(pid);
+  if (!maps) return fail(maps.error());
+  std::map<std::string, std::vector<uint8_t>> ids;
+  for (MapsEntry& m : *maps) {
+    if (!m.exec || m.path.empty()) continue;
+    if (m.path.front() != '/') {
+      if (m.path == "[vdso]") snap->maps.push_back({std::move(m), {}});
+      continue;
+    }
+    auto id = ids.find(m.path);
+    if (id == ids.end()) {
+      // The path as the target sees it (its mount namespace), else as dial9 does.
+      auto elf = ElfFile::open("/proc/" + std::to_string(pid) + "/root" + m.path);
+      if (!elf) elf = ElfFile::open(m.path);
+      id = ids.emplace(m.path, elf ? elf->build_id() : std::vector<uint8_t>{}).first;
+    }
+    snap->maps.push_back({std::move(m), id->second});
+  }
+  s->snapshot_ = std::move(snap);
+  return s;
+}
+
+Result<void> Session::catch_up_threads() {
+  std::set<pid_t> known(targets_.begin(), targets_.end());
+  for (int round = 0; round < 50; ++round) {
+    auto now = list_threads(pid_);
+    if (!now) return {};  // the process is gone: run() sees it end
+    std::vector<pid_t> fresh;
+    for (pid_t t : *now) {
+      if (known.insert(t).second) fresh.push_back(t);
+    }
+    if (fresh.empty()) {
+      std::sort(targets_.begin(), targets_.end());
+      return {};
+    }
+    for (pid_t t : fresh) {
+      bool gone = false;
+      auto add = [&](PerfRing& r, const perf_event_attr& a, int cpu) {
+        auto ok = r.add_thread(a, t, cpu);
+        if (!ok && ok.error().errno_value() == ESRCH) gone = true;
+        return ok.has_value() || gone;
+      };
+      for (size_t i = 0; i < rings_.size() && !gone; ++i) {
+        if (!add(rings_[i], attr_, ring_cpus_[i])) return fail(Error("cannot sample thread " + std::to_string(t)));
+      }
+      for (RingSet& set : sched_sets_) {
+        if (set.role != Role::kSwitchOut) continue;
+        for (size_t i = 0; i < set.rings.size() && !gone; ++i) (void)add(set.rings[i], set.attr, set.cpus[i]);
+      }
+      if (!gone) targets_.push_back(t);
+    }
+  }
+  std::sort(targets_.begin(), targets_.end());
+  return fail("the process creates threads faster than dial9 can follow them");
+}
+
+Result<PerfRing> Session::open_on_targets(const perf_event_attr& attr, int cpu, size_t pages) {
+  for (size_t first = 0; first < targets_.size(); ++first) {
+    auto ring = PerfRing::open(attr, targets_[first], cpu, pages);
+    if (!ring) {
+      if (ring.error().errno_value() == ESRCH && first + 1 < targets_.size()) continue;  // that thread ended
+      return ring;
+    }
+    for (size_t i = first + 1; i < targets_.size(); ++i) {
+      auto ok = ring->add_thread(attr, targets_[i], cpu);
+      if (!ok && ok.error().errno_value() != ESRCH) return fail(ok.error());
+    }
+    return ring;
+  }
+  return fail("no process " + std::to_string(pid_), ESRCH);
+}
+
+Result<void> Session::open_events() {
+  if (opt_.timer_sampler) {
+    if (!opt_.agents) return fail("the timer sampler needs the in-process agent (drop --no-agent)");
+    return {};
   }
   long ncpu = ::sysconf(_SC_NPROCESSORS_CONF);
-  const size_t requested_pages = s->opt_.mmap_pages;
+  const size_t requested_pages = opt_.mmap_pages;
   for (int attempt = 0; attempt < 12; ++attempt) {
-    auto attr = build_attr(s->opt_.sampling);
+    auto attr = build_attr(opt_.sampling);
     if (!attr) return fail(attr.error());
-    if (!s->lost_from_read_) {
+    if (!lost_from_read_) {
       attr->read_format = 0;
       attr->build_id = 0;
     }
     // Switch records of the target's threads (scheduler capture's first
     // rung: it needs no privilege beyond sampling).
-    attr->context_switch = s->opt_.sched.enabled ? 1 : 0;
+    attr->context_switch = opt_.sched.enabled ? 1 : 0;
     // Wake the loop when a quarter of a ring is full (it also drains on a timer).
     attr->watermark = 1;
-    attr->wakeup_watermark = static_cast<uint32_t>(s->opt_.mmap_pages * static_cast<size_t>(::sysconf(_SC_PAGESIZE)) / 4);
-    s->attr_ = *attr;
-    s->rings_.clear();
-    s->ring_cpus_.clear();
+    attr->wakeup_watermark = static_cast<uint32_t>(opt_.mmap_pages * static_cast<size_t>(::sysconf(_SC_PAGESIZE)) / 4);
+    attr_ = *attr;
+    rings_.clear();
+    ring_cpus_.clear();
     Error first_error;
     for (int cpu = 0; cpu < ncpu; ++cpu) {
-      auto ring = PerfRing::open(*attr, pid, cpu, s->opt_.mmap_pages);
+      auto ring = open_on_targets(*attr, cpu, opt_.mmap_pages);
       if (ring) {
-        s->rings_.push_back(std::move(*ring));
-        s->ring_cpus_.push_back(cpu);
+        rings_.push_back(std::move(*ring));
+        ring_cpus_.push_back(cpu);
       } else if (ring.error().errno_value() != ENODEV && first_error.message().empty()) {
         first_error = ring.error();  // ENODEV: an offline CPU
       }
     }
-    if (!s->rings_.empty() && first_error.message().empty()) {
-      if (s->opt_.mmap_pages < requested_pages) {
+    if (!rings_.empty() && first_error.message().empty()) {
+      if (opt_.mmap_pages < requested_pages) {
         // Smaller rings lose samples sooner in bursts: say so, with the fix
         // (the budget is perf_event_mlock_kb per online CPU, one ring each).
         size_t page_kb = static_cast<size_t>(::sysconf(_SC_PAGESIZE)) / 1024;
-        s->degraded_.push_back("perf rings shrunk to " + std::to_string(s->opt_.mmap_pages) +
+        degraded_.push_back("perf rings shrunk to " + std::to_string(opt_.mmap_pages) +
                                " pages per CPU: the locked-memory budget cannot hold " +
                                std::to_string(requested_pages) + "; fix: raise ulimit -l, or sudo sysctl "
                                "kernel.perf_event_mlock_kb=" + std::to_string((requested_pages + 1) * page_kb));
       }
-      if (s->opt_.sched.enabled) s->open_sched(pid);
-      return s;
+      if (opt_.sched.enabled) open_sched();
+      return {};
     }
     int e = first_error.errno_value();
-    if (e == EINVAL && s->lost_from_read_) {
+    if (e == EINVAL && lost_from_read_) {
       // An older kernel (before 6.0 for PERF_FORMAT_LOST, 5.12 for build
       // ids in mmap records): lost samples are then known from records
       // only, and mappings come without build ids.
-      s->lost_from_read_ = false;
+      lost_from_read_ = false;
       continue;
     }
-    if (e == ENOMEM && s->opt_.shrink_rings_to_fit && s->opt_.mmap_pages > 8) {
+    if (e == ENOMEM && opt_.shrink_rings_to_fit && opt_.mmap_pages > 8) {
       // PerfRing::open's locked-memory case: retry with half (the note is
       // added once the rings open).
-      s->opt_.mmap_pages /= 2;
+      opt_.mmap_pages /= 2;
       continue;
     }
-    if ((e == EACCES || e == EPERM) && s->opt_.sampling.kernel) {
+    if ((e == EACCES || e == EPERM) && opt_.sampling.kernel) {
       // Kernel samples need more privilege than user ones: keep recording
       // without them, and say what was lost and how to get it back.
-      s->opt_.sampling.kernel = false;
-      s->degraded_.push_back("kernel samples and kernel stacks are off: kernel.perf_event_paranoid is " +
+      opt_.sampling.kernel = false;
+      degraded_.push_back("kernel samples and kernel stacks are off: kernel.perf_event_paranoid is " +
                              std::to_string(paranoid_level()) +
                              "; fix: sudo sysctl kernel.perf_event_paranoid=1, or grant CAP_PERFMON");
       continue;
@@ -602,7 +728,7 @@ Result<std::unique_ptr<Session>> Session::open(pid_t pid, SessionOptions options
   return fail("cannot open perf events");
 }
 
-Result<Session::RingSet> Session::open_ring_set(Role role, const perf_event_attr& attr, pid_t pid,
+Result<Session::RingSet> Session::open_ring_set(Role role, const perf_event_attr& attr, bool every_process,
                                                 size_t pages) {
   long ncpu = ::sysconf(_SC_NPROCESSORS_CONF);
   for (;;) {
@@ -614,7 +740,7 @@ Result<Session::RingSet> Session::open_ring_set(Role role, const perf_event_attr
     set.attr.wakeup_watermark = static_cast<uint32_t>(pages * static_cast<size_t>(::sysconf(_SC_PAGESIZE)) / 4);
     Error first_error;
     for (int cpu = 0; cpu < ncpu; ++cpu) {
-      auto ring = PerfRing::open(set.attr, pid, cpu, pages);
+      auto ring = every_process ? PerfRing::open(set.attr, -1, cpu, pages) : open_on_targets(set.attr, cpu, pages);
       if (ring) {
         set.rings.push_back(std::move(*ring));
         set.cpus.push_back(cpu);
@@ -635,7 +761,7 @@ Result<Session::RingSet> Session::open_ring_set(Role role, const perf_event_attr
   }
 }
 
-void Session::open_sched(pid_t pid) {
+void Session::open_sched() {
   sched_.switches = true;
   sched_.schedstat = true;
   std::optional<std::string> tracefs;
@@ -662,7 +788,7 @@ void Session::open_sched(pid_t pid) {
     const TracepointField* f = tp ? tp->field("prev_state") : nullptr;
     if (f) {
       auto set = open_ring_set(Role::kSwitchOut, switch_out_attr(attr_, SwitchStackSource::kSchedSwitchTracepoint, tp->id),
-                               pid, stack_pages);
+                               false, stack_pages);
       if (set) {
         sched_sets_.push_back(std::move(*set));
         sched_.stacks = SwitchStackSource::kSchedSwitchTracepoint;
@@ -675,7 +801,7 @@ void Session::open_sched(pid_t pid) {
     }
   }
   if (sched_.stacks == SwitchStackSource::kNone) {
-    auto set = open_ring_set(Role::kSwitchOut, switch_out_attr(attr_, SwitchStackSource::kContextSwitchEvent, 0), pid,
+    auto set = open_ring_set(Role::kSwitchOut, switch_out_attr(attr_, SwitchStackSource::kContextSwitchEvent, 0), false,
                              stack_pages);
     if (set) {
       sched_sets_.push_back(std::move(*set));
@@ -705,14 +831,14 @@ void Session::open_sched(pid_t pid) {
       if (const TracepointField* flags = tp->field("common_flags")) waking_flags_ = *flags;
       perf_event_attr wa = waking_attr(tp->id, 1, false, attr_);
       wa.disabled = 1;  // enabled once filtered, so no other process's wakeups slip in
-      auto set = open_ring_set(Role::kWaking, wa, -1, pages);
+      auto set = open_ring_set(Role::kWaking, wa, true, pages);
       if (set) {
         sched_sets_.push_back(std::move(*set));
         sched_.wakers = true;
         if (opt_.sched.waker_stack_every > 0) {
           perf_event_attr ws = waking_attr(tp->id, opt_.sched.waker_stack_every, true, attr_);
           ws.disabled = 1;
-          auto stacks = open_ring_set(Role::kWakerStack, ws, -1, stack_pages);
+          auto stacks = open_ring_set(Role::kWakerStack, ws, true, stack_pages);
           if (stacks) {
             sched_sets_.push_back(std::move(*stacks));
             sched_.waker_stacks = true;
@@ -720,7 +846,7 @@ void Session::open_sched(pid_t pid) {
             degraded_.push_back("waker stacks are off: " + stacks.error().message());
           }
         }
-        wakeup_filter_ = tid_filter(f->name, {static_cast<uint32_t>(pid)}, kNewThreadWindow);
+        wakeup_filter_ = tid_filter(f->name, std::vector<uint32_t>(targets_.begin(), targets_.end()), kNewThreadWindow);
         for (RingSet& s : sched_sets_) {
           if (s.role != Role::kWaking && s.role != Role::kWakerStack) continue;
           if (auto ok = filter_ring_set(s, wakeup_filter_); !ok) {
@@ -796,7 +922,7 @@ void Session::refilter_wakeups(const std::vector<uint32_t>& tids, std::vector<Ri
   bool ok = !filter.empty();
   for (RingSet& set : sched_sets_) {
     if (!ok || (set.role != Role::kWaking && set.role != Role::kWakerStack)) continue;
-    auto next = open_ring_set(set.role, set.attr, -1, set.pages);
+    auto next = open_ring_set(set.role, set.attr, true, set.pages);
     ok = next && filter_ring_set(*next, filter);
     if (ok) fresh.push_back(std::move(*next));
   }
@@ -823,7 +949,16 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
   SessionResult res;
   Converter conv(opt_.unwinder.get(), SchedFields{prev_state_, woken_pid_, waking_flags_});
   if (!opt_.program_name.empty()) conv.name(static_cast<uint32_t>(pid_), opt_.program_name.substr(0, 15));
-  conv.launched(static_cast<uint32_t>(pid_));
+  if (snapshot_) {
+    std::vector<format::Mapping> maps;
+    for (const Snapshot::Map& m : snapshot_->maps) {
+      maps.push_back(format::Mapping{static_cast<uint32_t>(pid_), m.entry.start, m.entry.end - m.entry.start,
+                                     m.entry.offset, m.entry.path, m.build_id, true});
+    }
+    conv.attached(mono_ns(), static_cast<uint32_t>(pid_), snapshot_->threads, maps, res);
+  } else {
+    conv.launched(static_cast<uint32_t>(pid_));
+  }
   UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
   if (!ep) return fail(Error::from_errno("epoll_create1"));
   auto watch = [&](int fd, uint64_t tag) {
@@ -1029,7 +1164,7 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
       } else if (tag == kSignal) {
         signalfd_siginfo si{};
         while (::read(sfd.get(), &si, sizeof si) == sizeof si) {
-          if (si.ssi_signo == SIGINT && ++interrupts == 1) {
+          if (si.ssi_signo == SIGINT && ++interrupts == 1 && !opt_.stop_on_interrupt) {
             note("Ctrl-C: recording until the program exits; press Ctrl-C again to stop recording "
                  "and leave it running");
           } else {
@@ -1042,7 +1177,14 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
         do {
           r = ::waitpid(pid_, &status, WNOHANG);
         } while (r < 0 && errno == EINTR);
-        if (r == pid_) {
+        if (r < 0 && errno == ECHILD) {
+          // Not dial9's child (attach): it ended, with a status only its
+          // parent learns.
+          res.exited = true;
+          res.exit_status = -1;
+          drain_all(true);
+          stop = true;
+        } else if (r == pid_) {
           res.exited = true;
           int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
           res.exit_status = sig ? 128 + sig : WEXITSTATUS(status);

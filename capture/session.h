@@ -59,6 +59,9 @@ struct SessionOptions {
   // Sample with the agents' timer sampler, opening no perf event at all (the
   // fallback when perf events are denied, or --sampler timer).
   bool timer_sampler = false;
+  // The first SIGINT stops recording (attach: the program is not in dial9's
+  // process group, so Ctrl-C is meant for dial9 alone).
+  bool stop_on_interrupt = false;
 };
 
 struct SessionResult {
@@ -67,10 +70,11 @@ struct SessionResult {
   uint64_t throttles = 0;
   uint64_t threads = 0;     // distinct threads seen
   uint64_t processes = 0;   // distinct processes seen
+  uint64_t first_sample_ns = 0;  // CLOCK_MONOTONIC time of the first CPU sample, 0 if none
   uint64_t unwound = 0;     // samples whose chain the unwinder completed
   uint64_t unwind_ns = 0;   // time spent unwinding (the controller's cost)
   bool exited = false;      // the program exited while recorded
-  int exit_status = 0;      // its status as a shell reports it (128 + signal)
+  int exit_status = 0;      // its status as a shell reports it (128 + signal); -1 unknown (attach)
   bool detached = false;    // recording stopped and the program left running
   // Scheduler capture.
   uint64_t switches = 0;     // switch-outs recorded
@@ -92,7 +96,16 @@ class Session {
   // When kernel samples are not permitted, retries without them and says so
   // in degraded().
   static Result<std::unique_ptr<Session>> open(pid_t pid, SessionOptions options);
+  // Opens the same events on a running process: on every thread it has
+  // (new threads inherit them), one ring per CPU shared by all of them, and
+  // takes its threads, their names and its executable mappings from /proc,
+  // since the kernel reports only what happens from now on. Sampling starts
+  // at once.
+  static Result<std::unique_ptr<Session>> attach(pid_t pid, SessionOptions options);
   ~Session();
+
+  // The threads the events were opened on (attach), ascending.
+  const std::vector<pid_t>& threads() const { return targets_; }
 
   // What was lost to missing permissions, with the fix, one line each.
   const std::vector<std::string>& degraded() const { return degraded_; }
@@ -119,12 +132,26 @@ class Session {
     std::vector<int> cpus;
     size_t pages = 0;
   };
-  void open_sched(pid_t pid);
-  Result<RingSet> open_ring_set(Role role, const perf_event_attr& attr, pid_t pid, size_t pages);
+  // Opens the sampling events (and scheduler capture) on targets_.
+  Result<void> open_events();
+  void open_sched();
+  // A ring per CPU on the target's threads (targets_), or on every process
+  // (`every_process`: the wakeup tracepoints, filtered by thread).
+  Result<RingSet> open_ring_set(Role role, const perf_event_attr& attr, bool every_process, size_t pages);
+  // One ring on `cpu` for all of targets_ (threads gone meanwhile skipped).
+  Result<PerfRing> open_on_targets(const perf_event_attr& attr, int cpu, size_t pages);
+  // Opens the events of every ring on the target's threads not yet in
+  // targets_, until /proc/PID/task shows no new one (threads created by
+  // covered threads inherit the events by themselves).
+  Result<void> catch_up_threads();
+  // What /proc says of the attached process (see attach()).
+  struct Snapshot;
+  std::shared_ptr<Snapshot> snapshot_;
   static Result<void> filter_ring_set(RingSet& set, const std::string& filter);
   // Points the wakeup events at `tids`; the events it replaces go to `retired`.
   void refilter_wakeups(const std::vector<uint32_t>& tids, std::vector<RingSet>& retired);
   pid_t pid_ = -1;
+  std::vector<pid_t> targets_;  // the threads perf events are opened on
   SessionOptions opt_;
   perf_event_attr attr_{};
   std::vector<PerfRing> rings_;

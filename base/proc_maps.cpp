@@ -1,0 +1,98 @@
+#include "base/proc_maps.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "base/dir.h"
+#include "base/io.h"
+
+namespace dial9 {
+namespace {
+
+// Parses a hexadecimal field up to `stop`, advancing `s`.
+bool take_hex(std::string_view& s, char stop, uint64_t& out) {
+  size_t end = s.find(stop);
+  if (end == 0 || end == std::string_view::npos || end > 16) return false;
+  uint64_t v = 0;
+  for (char c : s.substr(0, end)) {
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (d < 0) return false;
+    v = v << 4 | static_cast<uint64_t>(d);
+  }
+  out = v;
+  s.remove_prefix(end + 1);
+  return true;
+}
+
+void skip_spaces(std::string_view& s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+}
+
+}  // namespace
+
+std::optional<MapsEntry> parse_maps_line(std::string_view s) {
+  // 7f1c2a400000-7f1c2a428000 r-xp 00028000 08:01 1835114   /usr/lib/x86_64-linux-gnu/libc.so.6
+  MapsEntry m;
+  if (!take_hex(s, '-', m.start) || !take_hex(s, ' ', m.end) || m.end < m.start) return std::nullopt;
+  if (s.size() < 5 || s[4] != ' ') return std::nullopt;
+  m.read = s[0] == 'r';
+  m.write = s[1] == 'w';
+  m.exec = s[2] == 'x';
+  m.shared = s[3] == 's';
+  s.remove_prefix(5);
+  uint64_t major = 0, minor = 0;
+  if (!take_hex(s, ' ', m.offset) || !take_hex(s, ':', major) || !take_hex(s, ' ', minor)) return std::nullopt;
+  size_t end = s.find(' ');
+  std::string_view inode = s.substr(0, end);
+  if (inode.empty() || !std::all_of(inode.begin(), inode.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  m.inode = std::strtoull(std::string(inode).c_str(), nullptr, 10);
+  s = end == std::string_view::npos ? std::string_view() : s.substr(end);
+  skip_spaces(s);
+  m.path = std::string(s);
+  return m;
+}
+
+std::vector<MapsEntry> parse_maps(std::string_view text) {
+  std::vector<MapsEntry> out;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    if (auto m = parse_maps_line(text.substr(0, nl))) out.push_back(std::move(*m));
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  return out;
+}
+
+Result<std::vector<MapsEntry>> read_maps(pid_t pid) {
+  // Large programs map thousands of regions; 64 MiB is far beyond any.
+  auto text = read_small_file("/proc/" + std::to_string(pid) + "/maps", size_t{64} << 20);
+  if (!text) return fail(text.error());
+  return parse_maps(*text);
+}
+
+Result<std::vector<pid_t>> list_threads(pid_t pid) {
+  auto dir = Dir::open("/proc/" + std::to_string(pid) + "/task");
+  if (!dir) return fail(dir.error());
+  auto entries = dir->list();
+  if (!entries) return fail(entries.error());
+  std::vector<pid_t> tids;
+  for (const auto& e : *entries) {
+    char* end = nullptr;
+    long v = std::strtol(e.name.c_str(), &end, 10);
+    if (end && *end == '\0' && v > 0) tids.push_back(static_cast<pid_t>(v));
+  }
+  std::sort(tids.begin(), tids.end());
+  return tids;
+}
+
+std::string thread_comm(pid_t pid, pid_t tid) {
+  auto text = read_small_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/comm", 64);
+  if (!text) return "";
+  std::string s = std::move(*text);
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+}  // namespace dial9

@@ -1,0 +1,41 @@
+// /proc/PID/maps and /proc/PID/task, read from outside the process: what
+// `attach` needs to know about a running program before its first sample
+// (its mappings, threads and their names) and where to put the injected
+// loader. Parsing is pure; the readers are thin.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace dial9 {
+
+struct MapsEntry {
+  uint64_t start = 0, end = 0;  // [start, end)
+  bool read = false, write = false, exec = false, shared = false;
+  uint64_t offset = 0;
+  uint64_t inode = 0;
+  std::string path;  // "" for anonymous; "[vdso]", "[stack]", ...; " (deleted)" kept
+};
+
+// One line of /proc/PID/maps, or nullopt when it is not one.
+std::optional<MapsEntry> parse_maps_line(std::string_view line);
+// Every line of a maps file's text (lines that do not parse are skipped).
+std::vector<MapsEntry> parse_maps(std::string_view text);
+
+// /proc/PID/maps. The error names the file.
+Result<std::vector<MapsEntry>> read_maps(pid_t pid);
+
+// The thread ids of /proc/PID/task, ascending.
+Result<std::vector<pid_t>> list_threads(pid_t pid);
+
+// /proc/PID/task/TID/comm without its newline, or "" when the thread is gone.
+std::string thread_comm(pid_t pid, pid_t tid);
+
+}  // namespace dial9
