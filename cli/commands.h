@@ -28,6 +28,8 @@ RunFn add_config_command(CLI::App& app);
 // `program` is filled by main() with what follows the options (see
 // program_start), since the program's own options must not reach CLI11.
 RunFn add_record_command(CLI::App& app, std::shared_ptr<std::vector<std::string>> program);
+// `dial9 attach PID` (cli/attach.cpp).
+RunFn add_attach_command(CLI::App& app);
 // Where the program starts in `dial9 record`'s arguments: the first
 // non-option argument, or `--` (which is dropped).
 size_t program_start(const CLI::App& record, const std::vector<std::string>& args);

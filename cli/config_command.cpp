@@ -26,6 +26,7 @@ using config::KeyType;
 
 const char* command_name(const Key& k) {
   if (k.commands & config::kRecord) return "record";
+  if (k.commands & config::kAttach) return "attach";
   if (k.commands & config::kReport) return "report";
   return "export";
 }

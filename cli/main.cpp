@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
   auto program = std::make_shared<std::vector<std::string>>();
   RunFn record = add_record_command(app, program);
   runs[app.get_subcommand("record")] = std::move(record);
+  RunFn attach = add_attach_command(app);
+  runs[app.get_subcommand("attach")] = std::move(attach);
   RunFn report = add_report_command(app);
   runs[app.get_subcommand("report")] = std::move(report);
   RunFn exp = add_export_command(app);
@@ -89,6 +91,7 @@ int main(int argc, char** argv) {
   // The commands whose options have configuration keys (cli/config/).
   const std::map<std::string, dial9::cli::config::Command> configurable = {
       {"record", dial9::cli::config::kRecord},
+      {"attach", dial9::cli::config::kAttach},
       {"report", dial9::cli::config::kReport},
       {"export", dial9::cli::config::kExport}};
   for (const auto& [name, bit] : configurable) dial9::cli::config::add_config_option(app.get_subcommand(name));

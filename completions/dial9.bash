@@ -5,9 +5,11 @@
 
 _dial9_options() {
   case $1 in
-    record) echo "-h --help -o --output -F --frequency -c --period -e --event --no-kernel --call-graph --duration
-                  --max-file-size --max-total-size --rotation-period --compression --on-seal --mmap-pages --no-sched
-                  --waker-stacks --sampler --no-agent -q --quiet -v --verbose --config" ;;
+    record | attach)
+      echo "-h --help -o --output -F --frequency -c --period -e --event --no-kernel --call-graph --duration
+            --max-file-size --max-total-size --rotation-period --compression --on-seal --mmap-pages --no-sched
+            --waker-stacks --sampler --no-agent -q --quiet -v --verbose --config"
+      if [[ $1 == attach ]]; then echo "--force"; fi ;;
     report) echo "-h --help --tid --thread --pid --from --to --debug-dir -v --verbose -f --format -n --top --no-inline --config" ;;
     export) echo "-h --help --tid --thread --pid --from --to --debug-dir -v --verbose --folded --off-cpu --no-inline --html
                   --flamegraph --inverted --diff --title --pprof --chrome --speedscope --config" ;;
@@ -24,7 +26,9 @@ _dial9_options() {
 # Options of COMMAND that take a value (the next word is not a program,
 # an input or an option).
 _dial9_takes_value() {
-  case $1:$2 in
+  local cmd=$1
+  [[ $cmd == attach ]] && cmd=record  # the same options
+  case $cmd:$2 in
     record:-o | record:--output | record:-F | record:--frequency | record:-c | record:--period | record:-e | \
       record:--event | record:--call-graph | record:--duration | record:--max-file-size | record:--max-total-size | \
       record:--rotation-period | record:--compression | record:--on-seal | record:--mmap-pages | record:--waker-stacks | \
@@ -45,12 +49,12 @@ _dial9() {
   local cmd="" i program=0
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
-      record | report | export | dump | doctor | config) cmd=${COMP_WORDS[i]}; break ;;
+      record | attach | report | export | dump | doctor | config) cmd=${COMP_WORDS[i]}; break ;;
     esac
   done
   COMPREPLY=()
   if [[ -z $cmd ]]; then
-    mapfile -t COMPREPLY < <(compgen -W "record report export dump doctor config -h --help -V --version" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "record attach report export dump doctor config -h --help -V --version" -- "$cur")
     return
   fi
   # `record`: the first word that is neither an option nor an option's
@@ -93,7 +97,9 @@ _dial9() {
     esac
     return
   fi
-  case $cmd:$prev in
+  local same=$cmd
+  [[ $cmd == attach ]] && same=record  # the same option values
+  case $same:$prev in
     *:--config) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
     *:-o | *:--output | *:--debug-dir | *:--diff)
       mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
@@ -122,7 +128,7 @@ _dial9() {
   case $cmd in
     record) mapfile -t COMPREPLY < <(compgen -c -- "$cur" | sort -u) ;;
     report | export | dump) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
-    doctor) mapfile -t COMPREPLY < <(compgen -W "$(ps -e -o pid= 2>/dev/null)" -- "$cur") ;;
+    doctor | attach) mapfile -t COMPREPLY < <(compgen -W "$(ps -e -o pid= 2>/dev/null)" -- "$cur") ;;
   esac
 }
 complete -F _dial9 -o filenames dial9

@@ -14,29 +14,31 @@ namespace {
 using C = Key::Check;
 constexpr unsigned kTrace = kReport | kExport;
 
-// Sections group keys by topic rather than by command: `[segments]` and
-// `[sched]` are record's too, and `[select]` and `[symbols]` are shared by
-// report and export. `attach` will read `[record]`, `[segments]` and `[sched]`.
+// Sections group keys by topic rather than by command: `[record]`,
+// `[segments]` and `[sched]` are record's and attach's (which take the same
+// options), `[attach]` attach's alone, and `[select]` and `[symbols]` are
+// shared by report and export.
 const std::vector<Key> kKeys = {
-    {"record", "output", KeyType::kString, kRecord, "output", false, {}, "/var/tmp/dial9"},
-    {"record", "frequency", KeyType::kInt, kRecord, "frequency", false, "period", {}, C::kPositive},
-    {"record", "period", KeyType::kInt, kRecord, "period", false, "frequency", "100000", C::kPositive},
-    {"record", "event", KeyType::kString, kRecord, "event", false, {}, "cpu-clock"},
-    {"record", "kernel", KeyType::kBool, kRecord, "no-kernel", true},
-    {"record", "call_graph", KeyType::kString, kRecord, "call-graph", false, {}, {}, C::kCallGraph},
-    {"record", "duration", KeyType::kDuration, kRecord, "duration", false, {}, "30s", C::kPositive},
-    {"record", "mmap_pages", KeyType::kInt, kRecord, "mmap-pages", false, {}, "128", C::kPowerOfTwo},
-    {"record", "sampler", KeyType::kString, kRecord, "sampler", false, {}, {}, C::kChoice, "auto|perf|timer"},
-    {"record", "agent", KeyType::kBool, kRecord, "no-agent", true},
-    {"record", "quiet", KeyType::kBool, kRecord, "quiet", false, "verbose"},
-    {"record", "verbose", KeyType::kBool, kRecord, "verbose", false, "quiet"},
-    {"segments", "max_file_size", KeyType::kSize, kRecord, "max-file-size"},
-    {"segments", "max_total_size", KeyType::kSize, kRecord, "max-total-size"},
-    {"segments", "rotation_period", KeyType::kDuration, kRecord, "rotation-period", false, {}, "1h", C::kPositive},
-    {"segments", "compression", KeyType::kString, kRecord, "compression", false, {}, {}, C::kChoice, "zstd|gzip|none"},
-    {"segments", "on_seal", KeyType::kString, kRecord, "on-seal", false, {}, "gzip -t {}"},
-    {"sched", "enabled", KeyType::kBool, kRecord, "no-sched", true},
-    {"sched", "waker_stacks", KeyType::kInt, kRecord, "waker-stacks", false, {}, {}, C::kNotNegative},
+    {"record", "output", KeyType::kString, kRecording, "output", false, {}, "/var/tmp/dial9"},
+    {"record", "frequency", KeyType::kInt, kRecording, "frequency", false, "period", {}, C::kPositive},
+    {"record", "period", KeyType::kInt, kRecording, "period", false, "frequency", "100000", C::kPositive},
+    {"record", "event", KeyType::kString, kRecording, "event", false, {}, "cpu-clock"},
+    {"record", "kernel", KeyType::kBool, kRecording, "no-kernel", true},
+    {"record", "call_graph", KeyType::kString, kRecording, "call-graph", false, {}, {}, C::kCallGraph},
+    {"record", "duration", KeyType::kDuration, kRecording, "duration", false, {}, "30s", C::kPositive},
+    {"record", "mmap_pages", KeyType::kInt, kRecording, "mmap-pages", false, {}, "128", C::kPowerOfTwo},
+    {"record", "sampler", KeyType::kString, kRecording, "sampler", false, {}, {}, C::kChoice, "auto|perf|timer"},
+    {"record", "agent", KeyType::kBool, kRecording, "no-agent", true},
+    {"record", "quiet", KeyType::kBool, kRecording, "quiet", false, "verbose"},
+    {"record", "verbose", KeyType::kBool, kRecording, "verbose", false, "quiet"},
+    {"segments", "max_file_size", KeyType::kSize, kRecording, "max-file-size"},
+    {"segments", "max_total_size", KeyType::kSize, kRecording, "max-total-size"},
+    {"segments", "rotation_period", KeyType::kDuration, kRecording, "rotation-period", false, {}, "1h", C::kPositive},
+    {"segments", "compression", KeyType::kString, kRecording, "compression", false, {}, {}, C::kChoice, "zstd|gzip|none"},
+    {"segments", "on_seal", KeyType::kString, kRecording, "on-seal", false, {}, "gzip -t {}"},
+    {"sched", "enabled", KeyType::kBool, kRecording, "no-sched", true},
+    {"sched", "waker_stacks", KeyType::kInt, kRecording, "waker-stacks", false, {}, {}, C::kNotNegative},
+    {"attach", "force", KeyType::kBool, kAttach, "force"},
     {"report", "format", KeyType::kString, kReport, "format", false, {}, {}, C::kChoice, "text|json|markdown"},
     {"report", "top", KeyType::kInt, kReport, "top", false, {}, {}, C::kPositive},
     {"report", "verbose", KeyType::kBool, kReport, "verbose"},

@@ -1,5 +1,5 @@
-// The configuration keys: one per option of `record`, `report` and
-// `export`, grouped in sections (`[record] frequency`, `[segments]
+// The configuration keys: one per option of `record`, `attach`, `report`
+// and `export`, grouped in sections (`[record] frequency`, `[segments]
 // max_total_size`, ...). The table is the one place that says which option a
 // key sets, what type its value has and how it is checked; the config file
 // parser, the environment, `dial9 config show|default` and the man page test
@@ -23,8 +23,10 @@ enum class KeyType {
   kStringList,  // array of strings; comma-separated in the environment
 };
 
-// The commands a key applies to.
-enum Command : unsigned { kRecord = 1, kReport = 2, kExport = 4 };
+// The commands a key applies to. record and attach take the same recording
+// options, so their keys apply to both (kRecording).
+enum Command : unsigned { kRecord = 1, kReport = 2, kExport = 4, kAttach = 8 };
+inline constexpr unsigned kRecording = kRecord | kAttach;
 
 struct Key {
   std::string_view section;

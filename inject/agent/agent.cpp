@@ -351,6 +351,10 @@ void run(int sock, const proto::Start& start) {
   g_signal_used = sampler_start(start.frequency_hz);
   const bool sampling = g_signal_used != 0;
   g_sampler_state = sampling ? proto::SamplerState::kRunning : proto::SamplerState::kFailed;
+  // Each connection is a new recording: send everything again (a later
+  // attach reuses the library, and what it sent before is not in this one).
+  g_maps_hash = 0;
+  g_named_count = 0;
   send_mappings();
   send_thread_names();
   send_batch();

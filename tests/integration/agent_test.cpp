@@ -18,42 +18,13 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/perf_available.h"
+#include "tests/support/proc_state.h"
 #include "tests/support/report_json.h"
 #include "tests/support/test_support.h"
 
 using namespace dial9::test;
 namespace fs = std::filesystem;
 
-namespace {
-
-// A /proc/PID/status field ("SigCgt", "Threads").
-std::string status_field(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(field + ":", 0) == 0) return line.substr(line.find_first_not_of(" \t", field.size() + 1));
-  }
-  return "";
-}
-
-// What the process's fds point at ("socket:[123]", "/dev/null", ...).
-std::vector<std::string> fd_targets(pid_t pid) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
-    out.push_back(fs::read_symlink(e.path(), ec).string());
-  }
-  if (ec) out.push_back("error: " + ec.message());
-  return out;
-}
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
 
 TEST_CASE("with perf events denied, record falls back to the timer sampler and still finds the hot function") {
   TempDir out;

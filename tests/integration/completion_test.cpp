@@ -82,18 +82,23 @@ TEST_CASE("the completion scripts offer every option that dial9 COMMAND --help p
     RunResult b = run({"bash", "--norc", "-c", "source '" + completions("dial9.bash") + "'; _dial9_options " + words_of});
     REQUIRE(b.exit_code == 0);
     std::set<std::string> bash_options = words(b.out);
-    // zsh: the command's function, and the selection options report and
-    // export share.
+    // zsh: the command's function, and the option arrays commands share
+    // (`selection` for report and export, `recording` for record and
+    // attach) that it uses.
     size_t start = z.find("_dial9_" + fn + "() {");
     INFO("dial9 " << words_of);
     REQUIRE(start != std::string::npos);
     std::string body = z.substr(start, z.find("\n}", start) - start);
-    std::string shared = z.substr(z.find("selection=("), z.find("\n)", z.find("selection=(")) - z.find("selection=("));
-    bool uses_selection = body.find("$selection") != std::string::npos;
+    for (const char* array : {"selection", "recording"}) {
+      size_t at = z.find(std::string(array) + "=(");
+      if (at != std::string::npos && body.find(std::string("$") + array) != std::string::npos) {
+        body += z.substr(at, z.find("\n)", at) - at);
+      }
+    }
     for (const std::string& opt : help_options(command)) {
       INFO("option " << opt);
       CHECK(bash_options.count(opt) == 1);
-      CHECK((body.find(opt) != std::string::npos || (uses_selection && shared.find(opt) != std::string::npos)));
+      CHECK(body.find(opt) != std::string::npos);
     }
   }
 }

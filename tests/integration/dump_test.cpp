@@ -147,7 +147,7 @@ TEST_CASE("usage errors exit 2 with one line naming the fix") {
   CHECK(r3.exit_code == 2);
   auto r4 = run({test::dial9_binary(), "frobnicate"});
   CHECK(r4.exit_code == 2);
-  CHECK(r4.err == "dial9: unknown command 'frobnicate' (commands: record, report, export, dump, doctor, config; see 'dial9 --help')\n");
+  CHECK(r4.err == "dial9: unknown command 'frobnicate' (commands: record, attach, report, export, dump, doctor, config; see 'dial9 --help')\n");
   auto help = run({test::dial9_binary(), "dump", "--help"});
   CHECK(help.exit_code == 0);
   for (const char* opt : {"--format", "--event"}) CHECK_THAT(help.out, Catch::Contains(opt));

@@ -33,7 +33,7 @@ TEST_CASE("config keys: unique names, one option each per command, variables fro
     CHECK(names.insert(full_name(k)).second);
     CHECK(envs.insert(env_name(k)).second);
     CHECK(k.section.find('_') == std::string_view::npos);  // DIAL9_<SECTION>_<KEY> splits at the first '_'
-    for (Command c : {kRecord, kReport, kExport}) {
+    for (Command c : {kRecord, kReport, kExport, kAttach}) {
       if (k.commands & c) CHECK(key_for_option(c, k.option) == &k);
     }
     if (k.inverted) CHECK(k.type == KeyType::kBool);
@@ -43,7 +43,9 @@ TEST_CASE("config keys: unique names, one option each per command, variables fro
   CHECK(full_name(*find_key("record", "frequency")) == "record.frequency");
   CHECK(key_for_option(kRecord, "no-sched") == find_key("sched", "enabled"));
   CHECK(key_for_option(kReport, "debug-dir") == find_key("symbols", "debug_dirs"));
-  CHECK(key_for_option(kReport, "output") == nullptr);  // record's only
+  CHECK(key_for_option(kReport, "output") == nullptr);  // record's and attach's only
+  CHECK(key_for_option(kAttach, "frequency") == find_key("record", "frequency"));
+  CHECK(key_for_option(kRecord, "force") == nullptr);  // attach's only
 }
 
 TEST_CASE("config file: each type, with its line as the source") {
