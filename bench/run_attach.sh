@@ -30,13 +30,13 @@ machine >&2
 
 declare -a first_perf first_timer stopped wall_perf wall_timer wall_linux
 for ((i = 0; i < runs; ++i)); do
-  rm -rf "$work"/t*
+  rm -rf "$work"/rec-*
   t0=$(date +%s%N)
-  out=$("$dial9" attach -v --duration 0.3s -o "$work/tp" "$target" 2>&1)
+  out=$("$dial9" attach -v --duration 0.3s -o "$work/rec-p" "$target" 2>&1)
   wall_perf+=("$(us_since "$t0")")
   first_perf+=("$(grep -o 'first sample [0-9.]* ms' <<<"$out" | awk '{print $3}')")
   t0=$(date +%s%N)
-  out=$("$dial9" attach -v --sampler timer --duration 0.3s -o "$work/tt" "$target" 2>&1)
+  out=$("$dial9" attach -v --sampler timer --duration 0.3s -o "$work/rec-t" "$target" 2>&1)
   wall_timer+=("$(us_since "$t0")")
   first_timer+=("$(grep -o 'first sample [0-9.]* ms' <<<"$out" | awk '{print $3}')")
   stopped+=("$(grep -o 'stopped for [0-9]* us' <<<"$out" | awk '{print $3}')")
