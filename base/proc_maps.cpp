@@ -65,9 +65,31 @@ std::vector<MapsEntry> parse_maps(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// Large programs map thousands of regions; 64 MiB is far beyond any.
+constexpr size_t kMaxMaps = size_t{64} << 20;
+
+std::string task_path(pid_t pid, pid_t tid, const char* what) {
+  return "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/" + what;
+}
+
+}  // namespace
+
+pid_t address_space_thread(pid_t pid) {
+  auto own = read_small_file(task_path(pid, pid, "maps"), kMaxMaps);
+  if (!own || !own->empty()) return pid;  // the usual case (or an error read_maps reports)
+  auto tids = list_threads(pid);
+  if (!tids) return pid;
+  for (pid_t t : *tids) {
+    auto text = read_small_file(task_path(pid, t, "maps"), kMaxMaps);
+    if (text && !text->empty()) return t;
+  }
+  return pid;
+}
+
 Result<std::vector<MapsEntry>> read_maps(pid_t pid) {
-  // Large programs map thousands of regions; 64 MiB is far beyond any.
-  auto text = read_small_file("/proc/" + std::to_string(pid) + "/maps", size_t{64} << 20);
+  auto text = read_small_file(task_path(pid, address_space_thread(pid), "maps"), kMaxMaps);
   if (!text) return fail(text.error());
   return parse_maps(*text);
 }

@@ -29,7 +29,13 @@ std::optional<MapsEntry> parse_maps_line(std::string_view line);
 // Every line of a maps file's text (lines that do not parse are skipped).
 std::vector<MapsEntry> parse_maps(std::string_view text);
 
-// /proc/PID/maps. The error names the file.
+// A thread of process `pid` through which /proc shows its address space:
+// `pid` itself, or, once its main thread has exited (a zombie whose maps
+// and mem are empty while other threads run on), the first live thread.
+pid_t address_space_thread(pid_t pid);
+
+// The mappings of process `pid` (through address_space_thread). The error
+// names the file.
 Result<std::vector<MapsEntry>> read_maps(pid_t pid);
 
 // The thread ids of /proc/PID/task, ascending.

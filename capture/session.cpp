@@ -584,6 +584,7 @@ Result<std::unique_ptr<Session>> Session::attach(pid_t pid, SessionOptions optio
   auto maps = read_maps(pid);
   if (!maps) return fail(maps.error());
   std::map<std::string, std::vector<uint8_t>> ids;
+  const std::string root = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(address_space_thread(pid)) + "/root";
   for (MapsEntry& m : *maps) {
     if (!m.exec || m.path.empty()) continue;
     if (m.path.front() != '/') {
@@ -593,7 +594,7 @@ Result<std::unique_ptr<Session>> Session::attach(pid_t pid, SessionOptions optio
     auto id = ids.find(m.path);
     if (id == ids.end()) {
       // The path as the target sees it (its mount namespace), else as dial9 does.
-      auto elf = ElfFile::open("/proc/" + std::to_string(pid) + "/root" + m.path);
+      auto elf = ElfFile::open(root + m.path);
       if (!elf) elf = ElfFile::open(m.path);
       id = ids.emplace(m.path, elf ? elf->build_id() : std::vector<uint8_t>{}).first;
     }

@@ -82,8 +82,10 @@ bool load_bias(const ElfFile& elf, const MapsEntry& m, uint64_t& bias) {
   return false;
 }
 
+// `path` as the process sees it (its mount namespace, through a thread
+// that still has one), else as dial9 does.
 std::string openable(pid_t pid, const std::string& path) {
-  std::string in_ns = proc(pid, "root") + path;
+  std::string in_ns = proc(pid, "task/" + std::to_string(address_space_thread(pid)) + "/root") + path;
   return ::access(in_ns.c_str(), R_OK) == 0 ? in_ns : path;
 }
 
@@ -187,6 +189,13 @@ bool signal_pending(pid_t pid, pid_t tid) {
   return ((field("SigPnd") | field("ShdPnd")) & ~field("SigBlk")) != 0;
 }
 
+// The process's memory, read and written through a thread that still has
+// it (see address_space_thread).
+UniqueFd open_mem(pid_t pid) {
+  return UniqueFd(::open(proc(pid, "task/" + std::to_string(address_space_thread(pid)) + "/mem").c_str(),
+                         O_RDWR | O_CLOEXEC));
+}
+
 Result<void> write_mem(int mem, uint64_t addr, const void* data, size_t size) {
   ssize_t n;
   do {
@@ -228,7 +237,7 @@ struct Hijack {
 // Runs on its own thread: if anything goes wrong, that thread's exit
 // detaches whatever it still traces.
 Result<Hijack> hijack_one(pid_t pid, uint64_t entry, uint64_t frame_bytes, uint64_t deadline) {
-  auto mem_fd = [&]() { return UniqueFd(::open(proc(pid, "mem").c_str(), O_RDWR | O_CLOEXEC)); };
+  auto mem_fd = [&]() { return open_mem(pid); };
   std::string last_why = "no thread of the program is waiting in a system call (a sleep, a read, a futex wait, "
                          "poll or epoll); the agent is loaded from one";
   while (mono_ns() < deadline) {
@@ -386,7 +395,7 @@ Result<AgentLoaded> load_agent(pid_t pid, const AgentLoad& how) {
   // Step 1: the loader into the slack (unused by the program, so writing
   // it disturbs nothing).
   {
-    UniqueFd mem(::open(proc(pid, "mem").c_str(), O_RDWR | O_CLOEXEC));
+    UniqueFd mem = open_mem(pid);
     if (!mem) return fail(Error::from_errno("cannot open process " + std::to_string(pid) + "'s memory"));
     std::vector<uint8_t> image(dial9_injected_begin, dial9_injected_end);
     std::memcpy(image.data() + code_bytes, &*data, sizeof(InjectedData));

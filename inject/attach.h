@@ -23,7 +23,7 @@
 //     in that, so dial9 dying at any instant cannot break it.
 //  4. The new thread connects to a socket dial9 listens on, receives the
 //     agent library as a file descriptor (so the target's mount namespace
-//     does not matter), dlopen()s it, reports, and calls
+//     does not matter), dlopen()s it (as /proc/thread-self/fd/N), reports, and calls
 //     dial9_agent_connect(), which connects to the session's agent socket.
 // A thread in a system call holds none of the C library's internal locks
 // that pthread_create takes (allocations, the stack cache), which is why

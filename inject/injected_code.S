@@ -13,7 +13,9 @@
 //     interrupted code. dial9 plays no part once the thread runs this, so
 //     dial9 dying at any moment cannot leave the thread broken.
 //   worker: the new thread. Connects to dial9's handshake socket, receives
-//     the agent library as a file descriptor, dlopen()s /proc/self/fd/N,
+//     the agent library as a file descriptor, dlopen()s
+//     /proc/thread-self/fd/N (not /proc/self: once the main thread has
+//     exited, /proc/self shows its empty descriptor table),
 //     reports success (one zero byte) or dlerror()'s text, and calls
 //     dial9_agent_connect(agent_socket, 1). Every failure just returns.
 //
@@ -79,7 +81,7 @@ dial9_injected_worker:
         push r13
         push r14
         push r15
-        sub rsp, 160                        // locals (offsets below); rsp = 0 mod 16
+        sub rsp, 192                        // locals (offsets below); rsp = 0 mod 16
         mov rbx, rdi
         // s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)
         mov eax, 41
@@ -100,8 +102,8 @@ dial9_injected_worker:
         jnz .Lclose_socket
         // recvmsg(s, &msg, MSG_CMSG_CLOEXEC): one byte and one descriptor.
         // [rsp+0] iovec, [rsp+16] msghdr, [rsp+72] control (24 bytes),
-        // [rsp+96] path, [rsp+120..136] digits, [rsp+144] the byte.
-        lea rax, [rsp + 144]
+        // [rsp+96..136] path, [rsp+144..160] digits, [rsp+168] the byte.
+        lea rax, [rsp + 168]
         mov [rsp], rax
         mov qword ptr [rsp + 8], 1
         mov qword ptr [rsp + 16], 0
@@ -132,13 +134,15 @@ dial9_injected_worker:
         cmp dword ptr [rsp + 84], 1         // SCM_RIGHTS
         jne .Lclose_socket
         mov r15d, dword ptr [rsp + 88]
-        // path = "/proc/self/fd/" followed by the descriptor in decimal
-        movabs rax, 0x65732f636f72702f      // "/proc/se"
+        // path = "/proc/thread-self/fd/" followed by the descriptor in decimal
+        movabs rax, 0x68742f636f72702f      // "/proc/th"
         mov [rsp + 96], rax
-        movabs rax, 0x00002f64662f666c      // "lf/fd/"
+        movabs rax, 0x6c65732d64616572      // "read-sel"
         mov [rsp + 104], rax
+        movabs rax, 0x0000002f64662f66      // "f/fd/"
+        mov [rsp + 112], rax
         mov eax, r15d
-        lea rdi, [rsp + 136]
+        lea rdi, [rsp + 160]
         mov byte ptr [rdi], 0
         mov ecx, 10
 .Ldigit:
@@ -149,7 +153,7 @@ dial9_injected_worker:
         mov [rdi], dl
         test eax, eax
         jnz .Ldigit
-        lea rsi, [rsp + 110]
+        lea rsi, [rsp + 117]
 .Lcopy:
         mov al, [rdi]
         mov [rsi], al
@@ -172,10 +176,10 @@ dial9_injected_worker:
         mov r14, rax
         test r14, r14
         jz .Lfailed
-        mov byte ptr [rsp + 144], 0         // loaded: sendto(s, "\0", 1, MSG_NOSIGNAL, 0, 0)
+        mov byte ptr [rsp + 168], 0         // loaded: sendto(s, "\0", 1, MSG_NOSIGNAL, 0, 0)
         mov eax, 44
         mov rdi, r12
-        lea rsi, [rsp + 144]
+        lea rsi, [rsp + 168]
         mov edx, 1
         mov r10d, 0x4000
         xor r8d, r8d
@@ -209,7 +213,7 @@ dial9_injected_worker:
         mov rdi, r12
         syscall
 .Lreturn:
-        add rsp, 160
+        add rsp, 192
         pop r15
         pop r14
         pop r13

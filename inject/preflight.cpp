@@ -10,6 +10,7 @@
 
 #include "base/elf_file.h"
 #include "base/io.h"
+#include "base/proc_maps.h"
 
 namespace dial9::inject {
 namespace {
@@ -65,11 +66,13 @@ ProcessFacts read_process_facts(pid_t pid) {
   f.live_threads = !f.zombie || std::atoi(status_field(s, "Threads").c_str()) > 1;
   f.maps_readable = open_read(proc(pid, "maps")).has_value();
   if (auto y = read_small_file("/proc/sys/kernel/yama/ptrace_scope", 64)) f.yama_scope = std::atoi(y->c_str());
+  // The executable through a live thread (a zombie main thread has none).
+  const std::string exe = proc(pid, "task/" + std::to_string(address_space_thread(pid)) + "/exe");
   struct stat self {}, target {};
-  if (::stat("/proc/self/exe", &self) == 0 && ::stat(proc(pid, "exe").c_str(), &target) == 0) {
+  if (::stat("/proc/self/exe", &self) == 0 && ::stat(exe.c_str(), &target) == 0) {
     f.is_dial9 = self.st_dev == target.st_dev && self.st_ino == target.st_ino;
   }
-  if (auto elf = ElfFile::open(proc(pid, "exe"))) {
+  if (auto elf = ElfFile::open(exe)) {
     f.elf_class = elf->elf_class();
     f.dynamic = elf->has_interpreter();
   }

@@ -223,7 +223,7 @@ uint64_t g_maps_hash = 0;
 // Sends every executable file mapping when /proc/self/maps changed.
 void send_mappings() {
   static char maps[1 << 18];
-  int fd = ::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  int fd = ::open("/proc/thread-self/maps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   size_t have = 0;
   for (ssize_t n; have < sizeof maps - 1 && (n = ::read(fd, maps + have, sizeof maps - 1 - have)) > 0;) {

@@ -191,7 +191,7 @@ void refresh_snapshot() {
   if (g_readers[next].load(std::memory_order_acquire) != 0) return;
   Snapshot& s = g_snap[next];
   s.count = 0;
-  int fd = ::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  int fd = ::open("/proc/thread-self/maps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   static char buf[1 << 16];
   size_t have = 0;

@@ -101,11 +101,17 @@ std::string attach_pid(const Target& t) { return std::to_string(t.pid()); }
 struct Baseline {
   std::string threads, caught, timers;
   size_t fds = 0;
+  std::string fd_list;  // for the message when they differ
   static Baseline of(pid_t pid) {
+    auto fds = fd_targets(pid);
+    std::string list;
+    for (const auto& f : fds) list += f + " ";
     return {status_field(pid, "Threads"), status_field(pid, "SigCgt"),
-            read_all("/proc/" + std::to_string(pid) + "/timers"), fd_targets(pid).size()};
+            read_all("/proc/" + std::to_string(pid) + "/timers"), fds.size(), list};
   }
-  bool operator==(const Baseline&) const = default;
+  bool operator==(const Baseline& o) const {
+    return threads == o.threads && caught == o.caught && timers == o.timers && fds == o.fds;
+  }
 };
 
 // Waits up to 1.5 s for the target to be back at `base`.
@@ -206,6 +212,7 @@ TEST_CASE("after many attach cycles the target is back at its baseline") {
   CHECK(after.threads == base.threads);
   CHECK(after.caught == base.caught);
   CHECK(after.timers == base.timers);
+  INFO("descriptors before: " << base.fd_list << "\nafter: " << after.fd_list);
   CHECK(after.fds == base.fds);
   auto [code, verdict] = t.finish();
   INFO(verdict);
@@ -357,4 +364,34 @@ TEST_CASE("attach refuses what it cannot attach to, in one line that says why") 
   }
   auto [code, verdict] = t.finish();
   CHECK(code == 0);
+}
+
+TEST_CASE("a process whose main thread has exited is attached through its live threads") {
+  int fd = -1;
+  pid_t pid = spawn({FIXTURE_MAIN_EXITS}, &fd);
+  std::string line;
+  for (char c; ::read(fd, &c, 1) == 1 && c != '\n';) line += c;
+  REQUIRE(line == "ready");
+  for (int i = 0; i < 100 && status_field(pid, "State").rfind("Z", 0) != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(status_field(pid, "State").rfind("Z", 0) == 0);  // the main thread is gone
+  TempDir out;
+  std::vector<std::vector<std::string>> modes = {{"--sampler", "timer"}};
+  if (perf_unavailable().empty()) modes.push_back({"--sampler", "perf"});
+  for (const auto& mode : modes) {
+    std::vector<std::string> argv = {dial9_binary(), "attach", "--duration", "1s", "-o", out.file(mode[1])};
+    argv.insert(argv.end(), mode.begin(), mode.end());
+    argv.push_back(std::to_string(pid));
+    auto r = run(argv);
+    INFO(mode[1] << ": " << r.err);
+    REQUIRE(r.exit_code == 0);
+    auto report = report_json({out.file(mode[1])});
+    REQUIRE(!report["hot_functions"].empty());
+    CHECK(report["hot_functions"][0]["function"] == "hot_function()");
+  }
+  CHECK(::kill(pid, 0) == 0);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  ::close(fd);
 }
