@@ -28,16 +28,20 @@ med() { printf '%s\n' "$@" | median "${FMT:-%.2f}"; }
 machine >&2
 
 # 1. Per sample.
-declare -a handler roundtrip
+declare -a handler roundtrip tgkill
 for ((i = 0; i < runs; ++i)); do
   rm -rf "$work/t"
   handler+=("$("$dial9" record -v --sampler timer -o "$work/t" -- "$spin" 3000 2>&1 |
                grep -o '[0-9.]* us per sample in the signal handler' | awk '{print $1}')")
-  roundtrip+=("$("$build/bench/bench_signal_roundtrip" | awk '{print $2 / 1000}')")
+  out=$("$build/bench/bench_signal_roundtrip")
+  roundtrip+=("$(awk '/^roundtrip_ns/ {print $2 / 1000}' <<<"$out")")
+  tgkill+=("$(awk '/^tgkill_ns/ {print $2 / 1000}' <<<"$out")")
 done
-h=$(med "${handler[@]}"); r=$(med "${roundtrip[@]}")
+h=$(med "${handler[@]}"); r=$(med "${roundtrip[@]}"); k=$(med "${tgkill[@]}")
 printf 'timer sampler per sample: %s us in the handler + %s us signal round trip (upper bound) = %s us\n' \
   "$h" "$r" "$(awk -v a="$h" -v b="$r" 'BEGIN{printf "%.2f", a + b}')"
+printf 'without the tgkill a timer does not make (%s us, the call alone): %s us per sample\n' \
+  "$k" "$(awk -v a="$h" -v b="$r" -v c="$k" 'BEGIN{printf "%.2f", a + b - c}')"
 
 # 2. Fixed cost of the preload when perf samples.
 declare -a with without
