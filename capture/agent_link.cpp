@@ -75,7 +75,8 @@ bool AgentLink::read(int fd, const std::function<void(pid_t, std::span<const uin
   auto it = peers_.find(fd);
   if (it == peers_.end()) return false;
   Peer& p = it->second;
-  static std::vector<uint8_t> buf(proto::kMaxMessage + 1);
+  std::vector<uint8_t>& buf = read_buf_;
+  buf.resize(proto::kMaxMessage + 1);
   auto close_peer = [&] {
     closed_.samples += p.stats.samples;
     closed_.dropped_samples += p.stats.dropped_samples;

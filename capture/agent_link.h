@@ -13,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
@@ -73,6 +74,9 @@ class AgentLink {
   uint32_t connected_ = 0;
   uint32_t signal_ = 0, no_signal_ = 0;
   Counters closed_;  // totals of connections already gone
+  // One message as read (kMaxMessage + 1 bytes, so an oversized one is
+  // seen as such); a member, so two links in one process share nothing.
+  std::vector<uint8_t> read_buf_;
 };
 
 }  // namespace dial9::capture
