@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <span>
 
 #include "base/dir.h"
 #include "base/io.h"
@@ -77,13 +78,18 @@ std::string task_path(pid_t pid, pid_t tid, const char* what) {
 }  // namespace
 
 pid_t address_space_thread(pid_t pid) {
-  auto own = read_small_file(task_path(pid, pid, "maps"), kMaxMaps);
-  if (!own || !own->empty()) return pid;  // the usual case (or an error read_maps reports)
+  // One byte tells an empty maps file (a zombie main thread) from a full one.
+  auto has_maps = [&](pid_t tid) {
+    auto fd = open_read(task_path(pid, tid, "maps"));
+    uint8_t b;
+    auto n = fd ? read_full(fd->get(), std::span<uint8_t>(&b, 1)) : Result<size_t>(size_t{0});
+    return !fd || (n && *n == 1);  // unreadable: let the caller report it
+  };
+  if (has_maps(pid)) return pid;
   auto tids = list_threads(pid);
   if (!tids) return pid;
   for (pid_t t : *tids) {
-    auto text = read_small_file(task_path(pid, t, "maps"), kMaxMaps);
-    if (text && !text->empty()) return t;
+    if (t != pid && has_maps(t)) return t;
   }
   return pid;
 }
@@ -92,6 +98,20 @@ Result<std::vector<MapsEntry>> read_maps(pid_t pid) {
   auto text = read_small_file(task_path(pid, address_space_thread(pid), "maps"), kMaxMaps);
   if (!text) return fail(text.error());
   return parse_maps(*text);
+}
+
+std::string status_field(std::string_view status, std::string_view key) {
+  for (size_t at = 0; at < status.size();) {
+    size_t nl = status.find('\n', at);
+    std::string_view line = status.substr(at, nl == std::string_view::npos ? std::string_view::npos : nl - at);
+    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ':') {
+      size_t v = line.find_first_not_of(" \t", key.size() + 1);
+      return v == std::string_view::npos ? std::string() : std::string(line.substr(v));
+    }
+    if (nl == std::string_view::npos) break;
+    at = nl + 1;
+  }
+  return "";
 }
 
 Result<std::vector<pid_t>> list_threads(pid_t pid) {

@@ -1,4 +1,4 @@
-// /proc/PID/maps and /proc/PID/task, read from outside the process: what
+// /proc/PID/maps, /proc/PID/task and status files, read from outside the process: what
 // `attach` needs to know about a running program before its first sample
 // (its mappings, threads and their names) and where to put the injected
 // loader. Parsing is pure; the readers are thin.
@@ -40,6 +40,10 @@ Result<std::vector<MapsEntry>> read_maps(pid_t pid);
 
 // The thread ids of /proc/PID/task, ascending.
 Result<std::vector<pid_t>> list_threads(pid_t pid);
+
+// The value of field `key` ("Tgid", "SigPnd") in the text of a /proc
+// status file, without the spaces after its colon; "" when absent.
+std::string status_field(std::string_view status, std::string_view key);
 
 // /proc/PID/task/TID/comm without its newline, or "" when the thread is gone.
 std::string thread_comm(pid_t pid, pid_t tid);

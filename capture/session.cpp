@@ -576,7 +576,11 @@ Result<std::unique_ptr<Session>> Session::attach(pid_t pid, SessionOptions optio
   s->opt_.sampling.enable_on_exec = false;
   if (auto ok = s->open_events(); !ok) return fail(ok.error());
   if (s->opt_.timer_sampler) return s;  // the agent reports threads and mappings itself
-  if (auto ok = s->catch_up_threads(); !ok) return fail(ok.error());
+  // No second look at /proc/PID/task for threads started meanwhile: one
+  // started by a thread whose events were already open has inherited them,
+  // and opening its own as well would count its samples twice. What may be
+  // missed is a thread started, during the few milliseconds of opening, by
+  // one whose events were not open yet (as with perf record -p).
   // Read after the events are open: anything mapped or named later is in
   // their records as well, which does no harm.
   auto snap = std::make_shared<Snapshot>();
@@ -602,40 +606,6 @@ Result<std::unique_ptr<Session>> Session::attach(pid_t pid, SessionOptions optio
   }
   s->snapshot_ = std::move(snap);
   return s;
-}
-
-Result<void> Session::catch_up_threads() {
-  std::set<pid_t> known(targets_.begin(), targets_.end());
-  for (int round = 0; round < 50; ++round) {
-    auto now = list_threads(pid_);
-    if (!now) return {};  // the process is gone: run() sees it end
-    std::vector<pid_t> fresh;
-    for (pid_t t : *now) {
-      if (known.insert(t).second) fresh.push_back(t);
-    }
-    if (fresh.empty()) {
-      std::sort(targets_.begin(), targets_.end());
-      return {};
-    }
-    for (pid_t t : fresh) {
-      bool gone = false;
-      auto add = [&](PerfRing& r, const perf_event_attr& a, int cpu) {
-        auto ok = r.add_thread(a, t, cpu);
-        if (!ok && ok.error().errno_value() == ESRCH) gone = true;
-        return ok.has_value() || gone;
-      };
-      for (size_t i = 0; i < rings_.size() && !gone; ++i) {
-        if (!add(rings_[i], attr_, ring_cpus_[i])) return fail(Error("cannot sample thread " + std::to_string(t)));
-      }
-      for (RingSet& set : sched_sets_) {
-        if (set.role != Role::kSwitchOut) continue;
-        for (size_t i = 0; i < set.rings.size() && !gone; ++i) (void)add(set.rings[i], set.attr, set.cpus[i]);
-      }
-      if (!gone) targets_.push_back(t);
-    }
-  }
-  std::sort(targets_.begin(), targets_.end());
-  return fail("the process creates threads faster than dial9 can follow them");
 }
 
 Result<PerfRing> Session::open_on_targets(const perf_event_attr& attr, int cpu, size_t pages) {

@@ -97,7 +97,8 @@ class Session {
   // in degraded().
   static Result<std::unique_ptr<Session>> open(pid_t pid, SessionOptions options);
   // Opens the same events on a running process: on every thread it has
-  // (new threads inherit them), one ring per CPU shared by all of them, and
+  // (threads they start inherit them), one ring per CPU shared by all of
+  // them, and
   // takes its threads, their names and its executable mappings from /proc,
   // since the kernel reports only what happens from now on. Sampling starts
   // at once.
@@ -140,10 +141,6 @@ class Session {
   Result<RingSet> open_ring_set(Role role, const perf_event_attr& attr, bool every_process, size_t pages);
   // One ring on `cpu` for all of targets_ (threads gone meanwhile skipped).
   Result<PerfRing> open_on_targets(const perf_event_attr& attr, int cpu, size_t pages);
-  // Opens the events of every ring on the target's threads not yet in
-  // targets_, until /proc/PID/task shows no new one (threads created by
-  // covered threads inherit the events by themselves).
-  Result<void> catch_up_threads();
   // What /proc says of the attached process (see attach()).
   struct Snapshot;
   std::shared_ptr<Snapshot> snapshot_;

@@ -82,10 +82,14 @@ bool load_bias(const ElfFile& elf, const MapsEntry& m, uint64_t& bias) {
   return false;
 }
 
-// `path` as the process sees it (its mount namespace, through a thread
-// that still has one), else as dial9 does.
-std::string openable(pid_t pid, const std::string& path) {
-  std::string in_ns = proc(pid, "task/" + std::to_string(address_space_thread(pid)) + "/root") + path;
+// /proc/PID/task/TID of a thread through which /proc shows the process's
+// address space, mount namespace and memory (see address_space_thread):
+// found once per load.
+std::string task_dir(pid_t pid) { return proc(pid, "task/" + std::to_string(address_space_thread(pid))); }
+
+// `path` as the process sees it (its mount namespace), else as dial9 does.
+std::string openable(const std::string& task, const std::string& path) {
+  std::string in_ns = task + "/root" + path;
   return ::access(in_ns.c_str(), R_OK) == 0 ? in_ns : path;
 }
 
@@ -94,7 +98,7 @@ std::string base_name(const std::string& path) { return path.substr(path.rfind('
 // The loader's functions, from the target's C library (glibc 2.34 and later
 // has them all in libc.so.6; older ones in libpthread and libdl, which a
 // program loads only if it uses them).
-Result<InjectedData> loader_symbols(pid_t pid, const std::vector<MapsEntry>& maps) {
+Result<InjectedData> loader_symbols(const std::string& task, const std::vector<MapsEntry>& maps) {
   InjectedData d;
   struct Want {
     const char* name;
@@ -108,7 +112,7 @@ Result<InjectedData> loader_symbols(pid_t pid, const std::vector<MapsEntry>& map
                 name.rfind("libdl", 0) == 0;
     if (!libc || std::find(seen.begin(), seen.end(), m.path) != seen.end()) continue;
     seen.push_back(m.path);
-    auto elf = ElfFile::open(openable(pid, m.path));
+    auto elf = ElfFile::open(openable(task, m.path));
     uint64_t bias = 0;
     if (!elf || !load_bias(*elf, m, bias)) continue;
     for (Want& w : wants) {
@@ -133,10 +137,10 @@ struct Slack {
   std::string module;
 };
 
-Result<Slack> find_slack(pid_t pid, const std::vector<MapsEntry>& maps, size_t need) {
+Result<Slack> find_slack(const std::string& task, const std::vector<MapsEntry>& maps, size_t need) {
   for (const MapsEntry& m : maps) {
     if (!m.exec || m.path.empty() || m.path.front() != '/') continue;
-    auto elf = ElfFile::open(openable(pid, m.path));
+    auto elf = ElfFile::open(openable(task, m.path));
     uint64_t bias = 0;
     if (!elf || !load_bias(*elf, m, bias)) continue;
     for (const ElfSegment& s : elf->segments()) {
@@ -182,19 +186,12 @@ std::vector<pid_t> blocked_threads(pid_t pid) {
 bool signal_pending(pid_t pid, pid_t tid) {
   auto s = read_small_file(proc(pid, "task/" + std::to_string(tid) + "/status"), 1 << 16);
   if (!s) return true;
-  auto field = [&](const char* key) -> uint64_t {
-    size_t at = s->find(std::string("\n") + key + ":");
-    return at == std::string::npos ? 0 : std::strtoull(s->c_str() + at + std::strlen(key) + 2, nullptr, 16);
-  };
+  auto field = [&](const char* key) { return std::strtoull(status_field(*s, key).c_str(), nullptr, 16); };
   return ((field("SigPnd") | field("ShdPnd")) & ~field("SigBlk")) != 0;
 }
 
-// The process's memory, read and written through a thread that still has
-// it (see address_space_thread).
-UniqueFd open_mem(pid_t pid) {
-  return UniqueFd(::open(proc(pid, "task/" + std::to_string(address_space_thread(pid)) + "/mem").c_str(),
-                         O_RDWR | O_CLOEXEC));
-}
+// The process's memory (through `task`, see task_dir).
+UniqueFd open_mem(const std::string& task) { return UniqueFd(::open((task + "/mem").c_str(), O_RDWR | O_CLOEXEC)); }
 
 Result<void> write_mem(int mem, uint64_t addr, const void* data, size_t size) {
   ssize_t n;
@@ -236,8 +233,8 @@ struct Hijack {
 // Step 2 of attach.h: seize one blocked thread and point it at the loader.
 // Runs on its own thread: if anything goes wrong, that thread's exit
 // detaches whatever it still traces.
-Result<Hijack> hijack_one(pid_t pid, uint64_t entry, uint64_t frame_bytes, uint64_t deadline) {
-  auto mem_fd = [&]() { return open_mem(pid); };
+Result<Hijack> hijack_one(pid_t pid, const std::string& task, uint64_t entry, uint64_t frame_bytes,
+                          uint64_t deadline) {
   std::string last_why = "no thread of the program is waiting in a system call (a sleep, a read, a futex wait, "
                          "poll or epoll); the agent is loaded from one";
   while (mono_ns() < deadline) {
@@ -279,7 +276,7 @@ Result<Hijack> hijack_one(pid_t pid, uint64_t entry, uint64_t frame_bytes, uint6
                                 regs.rdi, regs.rsi, regs.rbp, regs.rbx, regs.rdx, regs.rcx, resume.rax,
                                 regs.eflags, regs.rsp};
       words.insert(words.end(), std::begin(saved), std::end(saved));
-      UniqueFd mem = mem_fd();
+      UniqueFd mem = open_mem(task);
       if (!mem) {
         ::ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
         return fail(Error::from_errno("cannot open the target's memory"));
@@ -361,14 +358,15 @@ Result<AgentLoaded> load_agent(pid_t pid, const AgentLoad& how) {
   const uint64_t deadline = start + how.timeout_ns;
   auto maps = read_maps(pid);
   if (!maps) return fail(maps.error());
-  auto data = loader_symbols(pid, *maps);
+  const std::string task = task_dir(pid);
+  auto data = loader_symbols(task, *maps);
   if (!data) return fail(data.error());
   auto xsave = xsave_size();
   if (!xsave) return fail(xsave.error());
   data->xsave_size = *xsave;
   const size_t code_bytes = static_cast<size_t>(dial9_injected_data - dial9_injected_begin);
   const size_t total = static_cast<size_t>(dial9_injected_end - dial9_injected_begin);
-  auto slack = find_slack(pid, *maps, total);
+  auto slack = find_slack(task, *maps, total);
   if (!slack) return fail(slack.error());
   auto agent = open_read(how.agent_path);
   if (!agent) return fail(agent.error());
@@ -395,7 +393,7 @@ Result<AgentLoaded> load_agent(pid_t pid, const AgentLoad& how) {
   // Step 1: the loader into the slack (unused by the program, so writing
   // it disturbs nothing).
   {
-    UniqueFd mem = open_mem(pid);
+    UniqueFd mem = open_mem(task);
     if (!mem) return fail(Error::from_errno("cannot open process " + std::to_string(pid) + "'s memory"));
     std::vector<uint8_t> image(dial9_injected_begin, dial9_injected_end);
     std::memcpy(image.data() + code_bytes, &*data, sizeof(InjectedData));
@@ -405,7 +403,7 @@ Result<AgentLoaded> load_agent(pid_t pid, const AgentLoad& how) {
   // Step 2 on a thread of its own (see hijack_one).
   const uint64_t entry = slack->at + static_cast<uint64_t>(dial9_injected_hijack - dial9_injected_begin);
   Result<Hijack> hijacked = fail("not run");
-  std::thread([&] { hijacked = hijack_one(pid, entry, *xsave, deadline); }).join();
+  std::thread([&] { hijacked = hijack_one(pid, task, entry, *xsave, deadline); }).join();
   if (!hijacked) return fail(hijacked.error());
 
   // Step 4: hand the library to the loader and hear how dlopen went.

@@ -17,15 +17,6 @@ namespace {
 
 std::string proc(pid_t pid, const std::string& rest) { return "/proc/" + std::to_string(pid) + "/" + rest; }
 
-// The value of "Key:\t..." in a /proc status file, or "".
-std::string status_field(const std::string& status, const std::string& key) {
-  size_t at = status.find("\n" + key + ":");
-  if (at == std::string::npos) return "";
-  at += key.size() + 2;
-  while (at < status.size() && (status[at] == '\t' || status[at] == ' ')) ++at;
-  return status.substr(at, status.find('\n', at) - at);
-}
-
 }  // namespace
 
 ProcessFacts read_process_facts(pid_t pid) {
@@ -35,7 +26,7 @@ ProcessFacts read_process_facts(pid_t pid) {
   auto status = read_small_file(proc(pid, "status"), 1 << 16);
   if (!status) return f;
   f.exists = true;
-  const std::string s = "\n" + *status;
+  const std::string& s = *status;
   f.comm = status_field(s, "Name");
   f.tgid = static_cast<pid_t>(std::atoi(status_field(s, "Tgid").c_str()));
   f.zombie = status_field(s, "State").rfind("Z", 0) == 0;

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "base/proc_maps.h"
+
 namespace dial9::test {
 
 inline std::string read_all(const std::string& path) {
@@ -22,11 +24,7 @@ inline std::string read_all(const std::string& path) {
 
 // A /proc/PID/status field ("SigCgt", "Threads").
 inline std::string status_field(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(field + ":", 0) == 0) return line.substr(line.find_first_not_of(" \t", field.size() + 1));
-  }
-  return "";
+  return dial9::status_field(read_all("/proc/" + std::to_string(pid) + "/status"), field);
 }
 
 // What the process's fds point at ("socket:[123]", "/dev/null", ...).

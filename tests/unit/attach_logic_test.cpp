@@ -37,6 +37,15 @@ TEST_CASE("maps lines: addresses, permissions, offset, inode and path") {
   CHECK(parse_maps("1000-2000 r-xp 0 00:01 1 /a\nnot a line\n3000-4000 rw-p 0 00:00 0\n").size() == 2);
 }
 
+TEST_CASE("status fields: the value after the colon, by whole key") {
+  const std::string status = "Name:\tserver\nTgid:\t4242\nThreads:\t3\nSigPnd:\t0000000000000200\nShdPnd:\t0\n";
+  CHECK(status_field(status, "Name") == "server");
+  CHECK(status_field(status, "Tgid") == "4242");
+  CHECK(status_field(status, "SigPnd") == "0000000000000200");
+  CHECK(status_field(status, "Pnd").empty());  // not a key, only the end of one
+  CHECK(status_field(status, "Seccomp").empty());
+}
+
 TEST_CASE("the ELF reader finds libc's dlopen where the dynamic linker put it") {
   void* dlopen_here = ::dlsym(RTLD_DEFAULT, "dlopen");
   Dl_info info{};
