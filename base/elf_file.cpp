@@ -68,7 +68,9 @@ Result<std::vector<uint8_t>> ElfFile::read_at(uint64_t offset, uint64_t size) co
   return out;
 }
 
-std::vector<uint8_t> ElfFile::build_id() const {
+std::vector<uint8_t> ElfFile::build_id() const { return note("GNU", NT_GNU_BUILD_ID); }
+
+std::vector<uint8_t> ElfFile::note(std::string_view owner, uint32_t type) const {
   if (class_ != 64) return {};
   // The notes are in a PT_NOTE segment's file range; read the program
   // headers again rather than keep the PT_NOTE ones around.
@@ -90,7 +92,9 @@ std::vector<uint8_t> ElfFile::build_id() const {
       uint64_t desc_at = name_at + up(n.n_namesz);
       uint64_t next = desc_at + up(n.n_descsz);
       if (next > notes->size() || desc_at + n.n_descsz > notes->size()) break;
-      if (n.n_type == NT_GNU_BUILD_ID && n.n_namesz == 4 && std::memcmp(notes->data() + name_at, "GNU", 4) == 0) {
+      // The name is stored with its terminating NUL.
+      if (n.n_type == type && n.n_namesz == owner.size() + 1 &&
+          std::memcmp(notes->data() + name_at, owner.data(), owner.size()) == 0) {
         return std::vector<uint8_t>(notes->begin() + static_cast<ptrdiff_t>(desc_at),
                                     notes->begin() + static_cast<ptrdiff_t>(desc_at + n.n_descsz));
       }

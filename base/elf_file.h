@@ -36,6 +36,9 @@ class ElfFile {
 
   // The GNU build id, or empty when the file has none.
   std::vector<uint8_t> build_id() const;
+  // The descriptor of the first note of `owner` ("GNU", "dial9") and
+  // `type` in a PT_NOTE segment; empty when there is none.
+  std::vector<uint8_t> note(std::string_view owner, uint32_t type) const;
 
   // The value of a defined dynamic symbol (its default version when it has
   // several, as the dynamic linker would bind it): an address relative to

@@ -82,6 +82,9 @@ bool AgentLink::read(int fd, const std::function<void(pid_t, std::span<const uin
     closed_.dropped_samples += p.stats.dropped_samples;
     closed_.dropped_batches += p.stats.dropped_batches;
     closed_.handler_ns += p.stats.handler_ns;
+    closed_.api_events += p.stats.api_events;
+    closed_.api_dropped += p.stats.api_dropped;
+    closed_.api_processes += p.stats.api_slots > 0;
     peers_.erase(it);
     return false;
   };
@@ -142,6 +145,9 @@ AgentLink::Counters AgentLink::counters() const {
     c.dropped_samples += p.stats.dropped_samples;
     c.dropped_batches += p.stats.dropped_batches;
     c.handler_ns += p.stats.handler_ns;
+    c.api_events += p.stats.api_events;
+    c.api_dropped += p.stats.api_dropped;
+    c.api_processes += p.stats.api_slots > 0;
   }
   c.no_signal = no_signal_;
   return c;

@@ -56,6 +56,10 @@ class AgentLink {
     uint64_t handler_ns = 0;  // the timer sampler's signal handlers, all samples
     uint32_t signal = 0;      // the timer sampler's signal, as the last agent to start reported it
     uint32_t no_signal = 0;   // agents that could not start the timer sampler
+    // The app API (dial9/dial9.h): events sent, events lost in the target,
+    // and processes that use it.
+    uint64_t api_events = 0, api_dropped = 0;
+    uint32_t api_processes = 0;
   };
   Counters counters() const;
 

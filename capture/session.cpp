@@ -167,6 +167,9 @@ class Converter {
 
   void on_record(ParsedRecord& r, SessionResult& res) {
     using namespace format;
+    // The in-process agent's own thread is dial9's, not the program's: its
+    // samples and its waits for the next batch are not recorded.
+    if ((r.kind == RecordKind::kSwitch || r.kind == RecordKind::kSample) && agent_threads_.count(r.tid)) return;
     switch (r.kind) {
       case RecordKind::kSwitch:
         on_switch(r, res);
@@ -178,6 +181,7 @@ class Converter {
         see(r.pid, r.tid, res);
         break;
       case RecordKind::kComm:
+        if (r.name == format::agent::kAgentThreadName) agent_threads_.insert(r.tid);
         names_[r.tid] = r.name;
         if (r.misc & PERF_RECORD_MISC_COMM_EXEC) state_.exec(r.pid);
         state_.thread(r.time, r.pid, r.tid, r.name);
@@ -315,6 +319,7 @@ class Converter {
   // The kernel's run and wait totals of every known thread of the target.
   void sched_stats(uint64_t ts) {
     state_.for_each_thread([&](uint32_t pid, uint32_t tid) {
+      if (agent_threads_.count(tid)) return;
       std::string path = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/schedstat";
       char buf[128];
       int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -516,6 +521,7 @@ class Converter {
   };
   std::unordered_map<uint32_t, WakingSlot> waking_;
   std::unordered_map<uint32_t, format::ThreadState> states_;
+  std::unordered_set<uint32_t> agent_threads_;  // named kAgentThreadName
   std::unordered_map<uint32_t, std::string> other_names_;  // wakers outside the target
   std::set<uint32_t> live_;  // the target's threads, for the wakeup filter
   bool live_changed_ = false;

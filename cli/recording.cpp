@@ -316,12 +316,14 @@ int run_recording(const RecordingOptions& o, Mode mode) {
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGHUP);
     ::pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-    // The in-process agent samples only with the timer sampler: when perf
+    // The in-process agent has two jobs: the timer sampler, when perf
     // events are denied (tried here first, with this process's credentials
     // and seccomp filter, which a launched program inherits) or --sampler
-    // timer. record preloads it (appended to the user's LD_PRELOAD) and
-    // tells it the socket only then, so otherwise it stays inert: no
-    // thread, no wait, nothing in the recording. attach loads it only then.
+    // timer; and the app API (dial9/dial9.h), for programs built with it.
+    // record preloads it (appended to the user's LD_PRELOAD) with the
+    // socket's name; the agent connects only when it has a job, so
+    // otherwise it stays inert: no thread, no wait, nothing in the
+    // recording. attach loads it only when it has a job.
     inject::LaunchSpec launch{o.command, {}};
     std::unique_ptr<capture::AgentLink> agents;
     so.timer_sampler = o.sampler == "timer";
@@ -343,18 +345,23 @@ int run_recording(const RecordingOptions& o, Mode mode) {
       throw UsageError{"--sampler timer needs the agent in the process, and " + no_agent_why};
     }
     std::string agent_path;
-    if (!o.no_agent && (!attach || so.timer_sampler)) {
+    const bool serve_api = attach && facts.app_api && no_agent_why.empty();
+    if (attach && facts.app_api && !no_agent_why.empty() && !o.no_agent) {
+      notes.push_back("the process uses the app API (dial9/dial9.h), but its events are not recorded: " + no_agent_why);
+    }
+    if (!o.no_agent && (!attach || so.timer_sampler || serve_api)) {
       auto path = agent_library_path();
       auto preload = !path   ? Result<std::string>(fail(path.error()))
                      : attach ? Result<std::string>(std::string())
                               : preload_with_agent(std::getenv("LD_PRELOAD"), *path);
-      auto link = preload && so.timer_sampler ? capture::AgentLink::listen()
-                                              : Result<std::unique_ptr<capture::AgentLink>>(std::unique_ptr<capture::AgentLink>());
+      auto link = preload ? capture::AgentLink::listen() : Result<std::unique_ptr<capture::AgentLink>>(fail(preload.error()));
       if (preload && link) {
         agents = std::move(*link);
         agent_path = *path;
-        if (!attach) launch.env = {{"LD_PRELOAD", *preload}};
-        if (!attach && agents) launch.env.emplace_back(format::agent::kSocketEnv, agents->name());
+        if (!attach) {
+          launch.env = {{"LD_PRELOAD", *preload}, {format::agent::kSocketEnv, agents->name()}};
+          if (so.timer_sampler) launch.env.emplace_back(format::agent::kSamplerEnv, "timer");
+        }
       } else if (so.timer_sampler) {
         return error(kExitRuntimeError, "the timer sampler needs the in-process agent: " +
                                             (preload ? link.error() : preload.error()).message());
@@ -500,6 +507,12 @@ int run_recording(const RecordingOptions& o, Mode mode) {
                       hz > 0 ? (", at most " + std::to_string(hz) + " Hz per thread").c_str() : "");
         say(line);
         if (a.no_signal) say("warning: " + std::to_string(a.no_signal) + " process(es) could not use a signal for the timer sampler");
+      }
+      if (a.api_processes > 0 || a.api_events > 0) {
+        std::snprintf(line, sizeof line, "app API: %" PRIu64 " event(s) from %u process(es)", a.api_events, a.api_processes);
+        say(line + (a.api_dropped ? ", " + std::to_string(a.api_dropped) +
+                                        " lost in the program (a thread's buffer was full, or a call broke dial9(3)'s rules)"
+                                  : std::string()));
       }
       if (o.verbose && so.timer_sampler && a.samples) {
         std::snprintf(line, sizeof line, "timer sampler: %.2f us per sample in the signal handler (%" PRIu64 " samples)",

@@ -13,7 +13,8 @@
 //   agent -> controller   kHello (once), kBatch (a self-contained TRC
 //                         stream), kStats (counters), kBye (stopping)
 //   controller -> agent   kStart (the answer to kHello: what to sample;
-//                         kNone sends the agent back to sleep), kStop
+//                         kNone with no app API in the process sends the
+//                         agent back to sleep), kStop
 //
 // A full socket never blocks the agent: the batch is dropped and counted.
 #pragma once
@@ -28,6 +29,20 @@ inline constexpr uint16_t kVersion = 1;
 // ("@name" for an abstract socket). Not a configuration variable: there is
 // no [internal] section.
 inline constexpr const char* kSocketEnv = "DIAL9_INTERNAL_AGENT_SOCKET";
+// Set to "timer" when the controller wants the timer sampler: a preloaded
+// agent connects when it is set, or when the process uses the app API, and
+// otherwise stays out of the way (no connection, no thread, no wait).
+inline constexpr const char* kSamplerEnv = "DIAL9_INTERNAL_AGENT_SAMPLER";
+// The ELF note through which the agent finds a program's app API slot
+// (written by dial9/dial9.h): owner "dial9", this type, and a descriptor
+// of the slot's offset from the descriptor (i64) and the API version (u32).
+inline constexpr const char* kApiNoteOwner = "dial9";
+inline constexpr uint32_t kApiNoteType = 0x64396c31;
+
+// The name the agent gives its own thread: the controller leaves that
+// thread's samples and scheduler events out of the recording.
+inline constexpr const char* kAgentThreadName = "dial9-agent";
+
 // Largest message either side sends; batches are cut below it.
 inline constexpr uint32_t kMaxMessage = 64 * 1024;
 
@@ -56,6 +71,12 @@ struct Stats {
   uint32_t sampler_state = 0;    // a SamplerState
   uint32_t reserved = 0;
   uint64_t handler_ns = 0;       // time spent in the sampler's signal handler, all samples
+  // The app API (dial9/dial9.h): events sent, and lost (a full per-thread
+  // buffer, or a call that broke its event type's rules).
+  uint64_t api_events = 0;
+  uint64_t api_dropped = 0;
+  uint32_t api_slots = 0;  // executables and libraries of the process built with the API
+  uint32_t api_threads = 0;  // threads that made an API call, live now
 };
 
 enum class Sampler : uint32_t { kNone = 0, kTimer = 1 };

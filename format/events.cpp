@@ -40,6 +40,7 @@ WorkerUnpark as_worker_unpark(const Event& e) {
   return {u(e, kUnparkWorker), static_cast<uint8_t>(u(e, kUnparkLocalQueue)),
           u(e, kUnparkCpuTime), u(e, kUnparkSchedWait), static_cast<uint32_t>(u(e, kUnparkTid))};
 }
+WorkerLife as_worker_life(const Event& e) { return {u(e, kLifeWorker), static_cast<uint32_t>(u(e, kLifeTid))}; }
 QueueSample as_queue_sample(const Event& e) {
   return {static_cast<uint8_t>(u(e, kQueueGlobal))};
 }

@@ -41,6 +41,11 @@ struct WorkerUnpark {
   uint64_t sched_wait_ns = 0;
   uint32_t tid = 0;
 };
+// WorkerStartEvent / WorkerStopEvent (the app API's dial9_worker_start/stop).
+struct WorkerLife {
+  uint64_t worker_id = 0;
+  uint32_t tid = 0;
+};
 struct QueueSample {
   uint8_t global_queue = 0;
 };
@@ -177,6 +182,7 @@ struct SchedStat {
 PollStart as_poll_start(const Event& e);
 PollEnd as_poll_end(const Event& e);
 WorkerPark as_worker_park(const Event& e);
+WorkerLife as_worker_life(const Event& e);
 WorkerUnpark as_worker_unpark(const Event& e);
 QueueSample as_queue_sample(const Event& e);
 TaskSpawn as_task_spawn(const Event& e);

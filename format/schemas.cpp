@@ -90,6 +90,8 @@ constexpr FieldDef kSchedStat[] = {{"pid", t(T::kU32)},
                                    {"wait_ns", t(T::kVarint)},
                                    {"timeslices", t(T::kVarint)}};
 
+constexpr FieldDef kWorkerLife[] = {{"worker_id", t(T::kVarint)}, {"tid", t(T::kU32)}};
+
 // Indexed by Builtin.
 constexpr BuiltinSchema kBuiltins[] = {
     {Builtin::kNone, "", false, {}},
@@ -122,6 +124,8 @@ constexpr BuiltinSchema kBuiltins[] = {
     {Builtin::kWakeup, "WakeupEvent", false, kWakeup},
     {Builtin::kWakerStack, "WakerStackEvent", false, kWakerStack},
     {Builtin::kSchedStat, "SchedStatEvent", false, kSchedStat},
+    {Builtin::kWorkerStart, "WorkerStartEvent", false, kWorkerLife},
+    {Builtin::kWorkerStop, "WorkerStopEvent", false, kWorkerLife},
 };
 static_assert(sizeof kBuiltins / sizeof kBuiltins[0] == static_cast<size_t>(Builtin::kCount));
 

@@ -45,6 +45,8 @@ enum class Builtin : uint8_t {
   kWakeup,
   kWakerStack,
   kSchedStat,
+  kWorkerStart,
+  kWorkerStop,
   kCount,
 };
 
@@ -113,6 +115,7 @@ enum ThreadStateField { kStateTid, kStateState };
 enum WakeupField { kWakeupTid, kWakeupWakerPid, kWakeupWakerTid, kWakeupWakerName };
 enum WakerStackField { kWakerStackTid, kWakerStackWakerPid, kWakerStackWakerTid, kWakerStackCallchain };
 enum SchedStatField { kSchedStatPid, kSchedStatTid, kSchedStatRun, kSchedStatWait, kSchedStatSlices };
+enum WorkerLifeField { kLifeWorker, kLifeTid };
 }  // namespace slot
 
 }  // namespace dial9::format

@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <set>
 #include <sstream>
 
 #include "base/elf_file.h"
 #include "base/io.h"
 #include "base/proc_maps.h"
+#include "format/agent_protocol.h"
 
 namespace dial9::inject {
 namespace {
@@ -67,7 +69,22 @@ ProcessFacts read_process_facts(pid_t pid) {
     f.elf_class = elf->elf_class();
     f.dynamic = elf->has_interpreter();
   }
+  f.app_api = uses_app_api(pid);
   return f;
+}
+
+bool uses_app_api(pid_t pid) {
+  auto maps = read_maps(pid);
+  if (!maps) return false;
+  // The files as the process sees them (its root may differ from ours).
+  const std::string root = proc(pid, "task/" + std::to_string(address_space_thread(pid)) + "/root");
+  std::set<std::string> seen;
+  for (const MapsEntry& m : *maps) {
+    if (!m.exec || m.path.empty() || m.path[0] != '/' || !seen.insert(m.path).second) continue;
+    auto elf = ElfFile::open(root + m.path);
+    if (elf && !elf->note(format::agent::kApiNoteOwner, format::agent::kApiNoteType).empty()) return true;
+  }
+  return false;
 }
 
 Verdict judge(const ProcessFacts& f, const Caller& me) {

@@ -27,10 +27,16 @@ struct ProcessFacts {
   int yama_scope = -1;      // kernel.yama.ptrace_scope, -1 when Yama is absent
   int elf_class = 0;        // of /proc/PID/exe: 32, 64, 0 unknown
   bool dynamic = false;     // has an ELF interpreter (can dlopen)
+  bool app_api = false;     // a mapped executable or library uses the app API (dial9/dial9.h)
   std::string comm;
 };
 
 ProcessFacts read_process_facts(pid_t pid);
+
+// Whether an executable or library mapped in `pid` carries the app API's
+// ELF note (format/agent_protocol.h): then attach loads the agent to serve
+// it, whatever samples.
+bool uses_app_api(pid_t pid);
 
 struct Verdict {
   // 0: may attach; else the exit code (2: the pid is not something to

@@ -21,6 +21,7 @@
 #include <link.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -39,6 +40,9 @@
 #include "format/encoder.h"
 #include "format/schemas.h"
 #include "format/trc.h"
+#include "inject/agent/app_api.h"
+#include "inject/agent/batch.h"
+#include "inject/agent/loaded_notes.h"
 #include "inject/agent/timer_sampler.h"
 
 namespace dial9::agent {
@@ -50,6 +54,10 @@ std::atomic<bool> g_running{false};
 // Written by the pthread_create hook (preloaded only) so the agent's thread
 // gives a new thread its timer now rather than at the next rescan.
 std::atomic<int> g_poke{-1};
+std::atomic<int> g_poke_users{0};  // threads inside poke_agent()
+// Set when the program exits (the library's destructor): the agent's
+// thread sends what it holds and ends.
+std::atomic<bool> g_exiting{false};
 // Set by the pthread_setname_np hook: names to read again.
 std::atomic<bool> g_names_dirty{false};
 int g_sock = -1;
@@ -67,11 +75,13 @@ uint64_t now_ns() {
 alignas(8) uint8_t g_out[proto::kMaxMessage];
 format::ByteBuffer g_buf;
 format::Encoder g_enc(g_buf);
-uint16_t g_cpu_sample_id = 0, g_name_id = 0, g_mapping_id = 0;
+uint64_t g_generation = 0;
+uint16_t g_builtin_ids[static_cast<size_t>(format::Builtin::kCount)];
+constexpr uint16_t kUndefined = 0xFFFF;
 size_t g_events = 0;
 // Room every event below needs at most: a sample's stack pool frame and its
-// event, or a mapping's path.
-constexpr size_t kEventRoom = 64 + kMaxDepth * 10 + 4200;
+// event, or a mapping's path, plus a schema definition.
+constexpr size_t kEventRoom = 64 + kMaxDepth * 10 + 4200 + 512;
 
 void begin_batch() {
   g_buf.data = g_out;
@@ -81,9 +91,8 @@ void begin_batch() {
   std::memcpy(g_out, &h, sizeof h);
   g_enc = format::Encoder(g_buf);
   g_enc.begin_stream();
-  g_cpu_sample_id = g_enc.define(format::builtin_schema(format::Builtin::kCpuSample).def());
-  g_name_id = g_enc.define(format::builtin_schema(format::Builtin::kThreadName).def());
-  g_mapping_id = g_enc.define(format::builtin_schema(format::Builtin::kMapping).def());
+  ++g_generation;
+  for (uint16_t& id : g_builtin_ids) id = kUndefined;
   g_events = 0;
 }
 
@@ -103,14 +112,14 @@ void send_batch() {
   begin_batch();
 }
 
-void make_room() {
-  if (g_buf.cap - g_buf.size < kEventRoom || !g_enc.ok()) send_batch();
+void make_room(size_t room = kEventRoom) {
+  if (g_buf.cap - g_buf.size < room || !g_enc.ok()) send_batch();
 }
 
 void put_sample(const Sample& s) {
   make_room();
   uint32_t stack = g_enc.add_stack({s.frames, s.depth});
-  g_enc.begin_event(g_cpu_sample_id, s.ts_ns);
+  g_enc.begin_event(batch_builtin(format::Builtin::kCpuSample), s.ts_ns);
   g_enc.put_varint(255);  // not a runtime worker
   g_enc.put_u32(static_cast<uint32_t>(s.tid));
   g_enc.put_u8(0);        // a periodic sample
@@ -123,7 +132,7 @@ void put_sample(const Sample& s) {
 void put_thread_name(int32_t tid, const char* name) {
   make_room();
   uint32_t n = g_enc.add_string(name);
-  g_enc.begin_event(g_name_id, now_ns());
+  g_enc.begin_event(batch_builtin(format::Builtin::kThreadName), now_ns());
   g_enc.put_u32(g_pid);
   g_enc.put_u32(static_cast<uint32_t>(tid));
   g_enc.put_pool_ref(n);
@@ -196,22 +205,13 @@ int collect_build_id(dl_phdr_info* info, size_t, void*) {
       b.hi = have_load && b.hi > hi ? b.hi : hi;
       have_load = true;
     }
-    if (ph.p_type != PT_NOTE || have_id) continue;
-    const uint8_t* p = reinterpret_cast<const uint8_t*>(info->dlpi_addr + ph.p_vaddr);
-    const uint8_t* end = p + ph.p_memsz;
-    while (p + sizeof(ElfW(Nhdr)) <= end) {
-      const ElfW(Nhdr)* nh = reinterpret_cast<const ElfW(Nhdr)*>(p);
-      const uint8_t* name = p + sizeof(ElfW(Nhdr));
-      const uint8_t* desc = name + ((nh->n_namesz + 3) & ~3u);
-      if (desc + nh->n_descsz > end) break;
-      if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0 && nh->n_descsz <= 20) {
-        std::memcpy(b.id, desc, nh->n_descsz);
-        b.size = static_cast<uint8_t>(nh->n_descsz);
-        have_id = true;
-        break;
-      }
-      p = desc + ((nh->n_descsz + 3) & ~3u);
-    }
+  }
+  uint32_t size = 0;
+  const uint8_t* id = find_loaded_note(info, "GNU", NT_GNU_BUILD_ID, size);
+  if (id && size <= sizeof b.id) {
+    std::memcpy(b.id, id, size);
+    b.size = static_cast<uint8_t>(size);
+    have_id = true;
   }
   if (have_load && have_id) g_ids[g_id_count++] = b;
   return 0;
@@ -258,7 +258,7 @@ void send_mappings() {
       }
       make_room();
       uint32_t path_id = g_enc.add_string(path);
-      g_enc.begin_event(g_mapping_id, ts);
+      g_enc.begin_event(batch_builtin(format::Builtin::kMapping), ts);
       g_enc.put_u32(g_pid);
       g_enc.put_varint(lo);
       g_enc.put_varint(hi - lo);
@@ -277,6 +277,7 @@ void send_mappings() {
 }
 
 int g_signal_used = 0;
+uint32_t g_api_slots = 0;
 proto::SamplerState g_sampler_state = proto::SamplerState::kOff;
 
 void send_stats() {
@@ -289,6 +290,11 @@ void send_stats() {
   s.handler_ns = c.handler_ns;
   s.signal = static_cast<uint32_t>(g_signal_used);
   s.sampler_state = static_cast<uint32_t>(g_sampler_state);
+  ApiCounters api = api_counters();
+  s.api_events = api.events;
+  s.api_dropped = api.dropped;
+  s.api_threads = api.threads;
+  s.api_slots = g_api_slots;
   send_message(&s, sizeof s);
 }
 
@@ -345,23 +351,30 @@ void run(int sock, const proto::Start& start) {
   static Sample samples[64];
   uint64_t last_rescan = 0, last_slow = 0;
   begin_batch();
+  const bool timer = start.sampler == static_cast<uint32_t>(proto::Sampler::kTimer);
   const int poke = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   g_poke.store(poke, std::memory_order_release);
   uint64_t poked_at = 0;
-  g_signal_used = sampler_start(start.frequency_hz);
+  g_signal_used = timer ? sampler_start(start.frequency_hz) : 0;
   const bool sampling = g_signal_used != 0;
-  g_sampler_state = sampling ? proto::SamplerState::kRunning : proto::SamplerState::kFailed;
+  g_sampler_state = !timer ? proto::SamplerState::kOff
+                    : sampling ? proto::SamplerState::kRunning : proto::SamplerState::kFailed;
   // Each connection is a new recording: send everything again (a later
   // attach reuses the library, and what it sent before is not in this one).
+  // Without the timer sampler perf tracks threads and mappings itself.
   g_maps_hash = 0;
   g_named_count = 0;
-  send_mappings();
-  send_thread_names();
+  if (timer) {
+    send_mappings();
+    send_thread_names();
+  }
+  g_api_slots = static_cast<uint32_t>(api_find_slots());
   send_batch();
   send_stats();
   for (;;) {
     pollfd pfd[2] = {{sock, POLLIN, 0}, {poke, POLLIN, 0}};
-    int n = ::poll(pfd, poke >= 0 ? 2 : 1, sampling ? 20 : 200);
+    // The app API's buffers are drained every 20 ms, as the samples are.
+    int n = ::poll(pfd, poke >= 0 ? 2 : 1, sampling || g_api_slots ? 20 : 200);
     bool poked = false;
     if (n > 0 && poke >= 0 && (pfd[1].revents & POLLIN)) {
       uint64_t v;
@@ -382,9 +395,20 @@ void run(int sock, const proto::Start& start) {
     // The program's threads are all gone (its main thread ended with
     // pthread_exit, and then the others): the agent's thread must not keep
     // the process alive.
-    if (only_agent_left()) break;
-    if (!sampling) continue;
+    if (only_agent_left() || g_exiting.load(std::memory_order_acquire)) break;
     uint64_t now = now_ns();
+    api_drain();
+    if (now - last_slow >= kSlowNs) {
+      g_api_slots = static_cast<uint32_t>(api_find_slots());  // a library dlopen'd since
+      if (!sampling) {
+        last_slow = now;
+        send_stats();
+      }
+    }
+    if (!sampling) {
+      send_batch();
+      continue;
+    }
     // A new thread (poked) gets its timer within ~5 ms; others every 100 ms.
     if (now - last_rescan >= kRescanNs || (poked && now - poked_at >= 5'000'000)) {
       if (sampler_rescan() > 0) g_names_dirty.store(true);
@@ -403,8 +427,12 @@ void run(int sock, const proto::Start& start) {
     send_batch();
     if (now - last_slow < kRescanNs) send_stats();
   }
-  // Stopping: no timer left, the signal as it was, the last samples sent.
-  g_poke.store(-1, std::memory_order_release);
+  // Stopping: the API's slots emptied, no timer left, the signal as it
+  // was, the last events and samples sent.
+  api_stop();
+  api_drain();
+  g_poke.store(-1, std::memory_order_seq_cst);
+  while (g_poke_users.load(std::memory_order_seq_cst) != 0) ::sched_yield();
   if (poke >= 0) ::close(poke);
   sampler_stop();
   for (size_t got; (got = sampler_drain(samples, 64)) > 0;) {
@@ -419,6 +447,7 @@ void run(int sock, const proto::Start& start) {
 proto::Start g_start;
 
 void on_fork_child() {
+  api_on_fork_child();
   if (g_sock >= 0) ::close(g_sock);
   g_sock = -1;
   int poke = g_poke.exchange(-1);
@@ -428,7 +457,7 @@ void on_fork_child() {
 
 void* agent_thread(void* arg) {
   int sock = static_cast<int>(reinterpret_cast<intptr_t>(arg));
-  ::pthread_setname_np(::pthread_self(), "dial9-agent");
+  ::pthread_setname_np(::pthread_self(), proto::kAgentThreadName);
   run(sock, g_start);
   g_sock = -1;
   ::close(sock);
@@ -462,6 +491,31 @@ int connect_controller(const char* name) {
 }
 
 }  // namespace
+
+format::Encoder& batch_encoder(size_t room) {
+  make_room(room);
+  return g_enc;
+}
+void batch_event_written() { ++g_events; }
+void poke_agent() {
+  // Counted in and out, so the agent's thread closes the eventfd only when
+  // no thread is between reading its number and writing to it (or the
+  // program could get 8 bytes in a file that reused the number).
+  g_poke_users.fetch_add(1);  // seq_cst, as the closer's store and load
+  int poke = g_poke.load();
+  if (poke >= 0) {
+    uint64_t one = 1;
+    (void)!::write(poke, &one, sizeof one);
+  }
+  g_poke_users.fetch_sub(1);
+}
+uint64_t batch_generation() { return g_generation; }
+uint16_t batch_builtin(format::Builtin id) {
+  uint16_t& slot = g_builtin_ids[static_cast<size_t>(id)];
+  if (slot == kUndefined) slot = g_enc.define(format::builtin_schema(id).def());
+  return slot;
+}
+
 }  // namespace dial9::agent
 
 // Connects to the controller at `socket_name` and starts the agent's thread.
@@ -499,9 +553,11 @@ extern "C" __attribute__((visibility("default"))) int dial9_agent_connect(const 
   ssize_t r = ready > 0 ? ::recv(fd, msg, sizeof msg, MSG_DONTWAIT) : -1;
   if (r < static_cast<ssize_t>(sizeof(proto::Start))) return give_up();
   std::memcpy(&g_start, msg, sizeof g_start);
+  // Nothing to do unless the timer sampler is asked for or the program
+  // uses the app API.
   if (g_start.header.magic != proto::kMagic || g_start.header.version != proto::kVersion ||
       g_start.header.type != static_cast<uint16_t>(proto::MessageType::kStart) ||
-      g_start.sampler != static_cast<uint32_t>(proto::Sampler::kTimer)) {
+      (g_start.sampler != static_cast<uint32_t>(proto::Sampler::kTimer) && api_find_slots() == 0)) {
     return give_up();
   }
   // A child forked without exec keeps none of this (threads do not survive
@@ -512,6 +568,9 @@ extern "C" __attribute__((visibility("default"))) int dial9_agent_connect(const 
   sigset_t all, old;
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  // The app API is served from here on, before the program's main() when
+  // preloaded: its first calls are recorded.
+  api_start();
   pthread_attr_t attr;
   ::pthread_attr_init(&attr);
   ::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -520,16 +579,38 @@ extern "C" __attribute__((visibility("default"))) int dial9_agent_connect(const 
   int rc = ::pthread_create(&t, &attr, agent_thread, reinterpret_cast<void*>(static_cast<intptr_t>(fd)));
   ::pthread_attr_destroy(&attr);
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (rc != 0) return give_up();
+  if (rc != 0) {
+    api_stop();
+    return give_up();
+  }
   return 0;
 }
 
-// Preloaded: connect when dial9 named its socket (only to sample with the
-// timer sampler). A program that execs another keeps the variable, so each
-// process of the recording connects.
+// Preloaded: connect when dial9 named its socket and there is something to
+// do: the timer sampler was asked for, or the program uses the app API.
+// Otherwise the program starts without waiting for anything. A program
+// that execs another keeps the variables, so each process of the
+// recording connects when it has to.
 __attribute__((constructor)) static void dial9_agent_on_load() {
   const char* name = std::getenv(dial9::format::agent::kSocketEnv);
-  if (name && *name) (void)dial9_agent_connect(name, 0);
+  const char* sampler = std::getenv(dial9::format::agent::kSamplerEnv);
+  const bool timer = sampler && std::strcmp(sampler, "timer") == 0;
+  if (name && *name && (timer || dial9::agent::api_find_slots() > 0)) (void)dial9_agent_connect(name, 0);
+}
+
+// The program exits (exit() or main's return run the libraries'
+// destructors): what the agent's thread holds, the app API's last events
+// above all, is sent before the process ends. Bounded: a stuck socket
+// cannot hold the exit for more than 200 ms.
+__attribute__((destructor)) static void dial9_agent_on_exit() {
+  using namespace dial9::agent;
+  if (!g_running.load(std::memory_order_acquire)) return;
+  g_exiting.store(true, std::memory_order_release);
+  poke_agent();
+  for (int i = 0; i < 200 && g_running.load(std::memory_order_acquire); ++i) {
+    timespec ms{0, 1'000'000};
+    ::nanosleep(&ms, nullptr);
+  }
 }
 
 // Preloaded, this is the program's pthread_create: the real one, then a
@@ -541,11 +622,7 @@ extern "C" __attribute__((visibility("default"))) int pthread_create(pthread_t* 
   static Fn real = reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, "pthread_create"));
   if (!real) return EAGAIN;
   int rc = real(thread, attr, start, arg);
-  int poke = dial9::agent::g_poke.load(std::memory_order_acquire);
-  if (rc == 0 && poke >= 0) {
-    uint64_t one = 1;
-    (void)!::write(poke, &one, sizeof one);
-  }
+  if (rc == 0) dial9::agent::poke_agent();
   return rc;
 }
 
@@ -557,11 +634,9 @@ extern "C" __attribute__((visibility("default"))) int pthread_setname_np(pthread
   static Fn real = reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, "pthread_setname_np"));
   if (!real) return ENOSYS;
   int rc = real(thread, name);
-  int poke = dial9::agent::g_poke.load(std::memory_order_acquire);
-  if (rc == 0 && poke >= 0) {
+  if (rc == 0) {
     dial9::agent::g_names_dirty.store(true, std::memory_order_release);
-    uint64_t one = 1;
-    (void)!::write(poke, &one, sizeof one);
+    dial9::agent::poke_agent();
   }
   return rc;
 }

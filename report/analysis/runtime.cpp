@@ -95,6 +95,10 @@ std::optional<Runtime> runtime_analysis(const TraceModel& m, const ReportOptions
     s.since = p.ts;
     if (p.tid) w.tid = p.tid;
   }
+  for (const auto& [id, life] : m.worker_lives) {
+    WorkerStats& w = worker(id);
+    if (w.tid == 0) w.tid = life.tid;
+  }
   for (auto& [id, w] : workers) {
     auto s = park_state.find(id);
     if (s != park_state.end() && s->second.state == ParkState::kParked) {
@@ -104,8 +108,15 @@ std::optional<Runtime> runtime_analysis(const TraceModel& m, const ReportOptions
       w.active_pct = 100.0 * static_cast<double>(s->second.active) /
                      static_cast<double>(s->second.active + s->second.parked);
     } else {
-      // No park records: the share of the trace spent polling.
-      w.active_pct = 100.0 * static_cast<double>(w.busy_ns) / static_cast<double>(duration);
+      // No park records: the share of the worker's life (from its start
+      // to its stop, when it said) or else of the trace, spent polling.
+      uint64_t life = duration;
+      if (auto l = m.worker_lives.find(id); l != m.worker_lives.end()) {
+        const uint64_t from = l->second.start_ns ? l->second.start_ns : m.start_ns;
+        const uint64_t to = l->second.stop_ns ? l->second.stop_ns : m.end_ns;
+        if (to > from) life = to - from;
+      }
+      w.active_pct = std::min(100.0, 100.0 * static_cast<double>(w.busy_ns) / static_cast<double>(life));
     }
     rt.workers.push_back(w);
   }

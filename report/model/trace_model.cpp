@@ -122,6 +122,15 @@ class Builder {
         if (p.tid) thread(p.tid).worker = static_cast<uint32_t>(p.worker_id);
         break;
       }
+      case Builtin::kWorkerStart:
+      case Builtin::kWorkerStop: {
+        auto w = format::as_worker_life(e);
+        auto& life = m_.worker_lives[static_cast<uint32_t>(w.worker_id)];
+        (e.builtin() == Builtin::kWorkerStart ? life.start_ns : life.stop_ns) = ts;
+        if (w.tid) life.tid = w.tid;
+        if (w.tid) thread(w.tid).worker = static_cast<uint32_t>(w.worker_id);
+        break;
+      }
       case Builtin::kQueueSample:
         m_.queue_depths.push_back({ts, format::as_queue_sample(e).global_queue});
         break;

@@ -240,6 +240,13 @@ struct TraceModel {
   std::vector<Poll> polls;      // sorted by start
   std::vector<Wake> wakes;
   std::vector<Park> parks;
+  // Workers that said when they started and stopped (the app API): their
+  // lifetimes, [start, stop), 0 when not said.
+  struct WorkerLife {
+    uint64_t start_ns = 0, stop_ns = 0;
+    uint32_t tid = 0;
+  };
+  std::map<uint32_t, WorkerLife> worker_lives;
   std::vector<QueueDepth> queue_depths;
   std::vector<SpanRecord> spans;  // spans with at least one exit, sorted by start
   std::vector<TaskDumpRecord> task_dumps;

@@ -60,25 +60,27 @@ TEST_CASE("record --sampler timer samples every thread of the program under its 
   CHECK(names.count("dial9-agent") == 0);  // the agent's own thread is not the program's
 }
 
-TEST_CASE("the agent is appended to the user's LD_PRELOAD, told its socket only to sample, and --no-agent leaves the environment alone") {
+TEST_CASE("the agent is appended to the user's LD_PRELOAD, told to sample only with the timer sampler, and --no-agent leaves the environment alone") {
   TempDir out;
-  const std::string script = "echo \"$LD_PRELOAD|${DIAL9_INTERNAL_AGENT_SOCKET:+socket}\"";
+  const std::string script =
+      "echo \"$LD_PRELOAD|${DIAL9_INTERNAL_AGENT_SOCKET:+socket}|$DIAL9_INTERNAL_AGENT_SAMPLER\"";
   auto with = run({"env", "LD_PRELOAD=libm.so.6", dial9_binary(), "record", "-q", "--no-sched", "-o", out.file("a"),
                    "--", "sh", "-c", script});
   INFO(with.err);
   REQUIRE(with.exit_code == 0);
   CHECK(with.out.rfind("libm.so.6:/", 0) == 0);
-  // Perf samples: the agent is preloaded but told nothing, so it stays inert.
-  CHECK_THAT(with.out, Catch::EndsWith("libdial9-agent.so|\n"));
+  // Perf samples: the agent is preloaded and told the socket for the app
+  // API, but not to sample: in a program without the API it stays inert.
+  CHECK_THAT(with.out, Catch::EndsWith("libdial9-agent.so|socket|\n"));
   auto timer = run({"env", "LD_PRELOAD=libm.so.6", dial9_binary(), "record", "-q", "--sampler", "timer", "-o",
                     out.file("c"), "--", "sh", "-c", script});
   REQUIRE(timer.exit_code == 0);
   CHECK(timer.out.rfind("libm.so.6:/", 0) == 0);
-  CHECK_THAT(timer.out, Catch::EndsWith("libdial9-agent.so|socket\n"));
+  CHECK_THAT(timer.out, Catch::EndsWith("libdial9-agent.so|socket|timer\n"));
   auto without = run({"env", "LD_PRELOAD=libm.so.6", dial9_binary(), "record", "-q", "--no-sched", "--no-agent", "-o",
                       out.file("b"), "--", "sh", "-c", script});
   REQUIRE(without.exit_code == 0);
-  CHECK(without.out == "libm.so.6|\n");
+  CHECK(without.out == "libm.so.6||\n");
 }
 
 TEST_CASE("when recording stops, the agent leaves the running program as it found it") {

@@ -31,33 +31,6 @@ using namespace dial9::test;
 
 namespace {
 
-// Starts argv with stdout on a pipe (stderr to /dev/null); returns the pid.
-pid_t spawn(const std::vector<std::string>& argv, int* out_fd) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return -1;
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(p[1], 1);
-    int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  ::close(p[1]);
-  *out_fd = p[0];
-  return pid;
-}
-
-std::string read_to_end(int fd) {
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
-  return out;
-}
-
 // The fixture, running until finish().
 class Target {
  public:

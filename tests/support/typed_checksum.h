@@ -48,6 +48,11 @@ inline uint64_t typed_checksum(const format::Event& e) {
     }
     case Builtin::kQueueSample:
       return as_queue_sample(e).global_queue;
+    case Builtin::kWorkerStart:
+    case Builtin::kWorkerStop: {
+      WorkerLife v = as_worker_life(e);
+      return v.worker_id + v.tid;
+    }
     case Builtin::kTaskSpawn: {
       TaskSpawn v = as_task_spawn(e);
       return v.task_id + touch(v.spawn_loc) + v.instrumented;

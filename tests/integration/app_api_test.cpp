@@ -1,0 +1,220 @@
+// The app API (dial9/dial9.h) through the real dial9 binary: a program
+// built with it, recorded (the agent preloaded), attached to (the agent
+// injected), and run without dial9.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/perf_available.h"
+#include "tests/support/proc_state.h"
+#include "tests/support/report_json.h"
+#include "tests/support/test_support.h"
+
+using namespace dial9::test;
+using nlohmann::json;
+
+namespace {
+
+// Every event of a trace directory, as `dial9 dump --format jsonl` gives it.
+std::vector<json> dump(const std::string& dir) {
+  auto r = run({dial9_binary(), "dump", "--format", "jsonl", dir});
+  REQUIRE(r.exit_code == 0);
+  std::vector<json> out;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty()) out.push_back(json::parse(line));
+  }
+  return out;
+}
+
+std::vector<json> named(const std::vector<json>& events, const std::string& prefix) {
+  std::vector<json> out;
+  for (const json& e : events) {
+    if (e["event"].get<std::string>().rfind(prefix, 0) == 0) out.push_back(e);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a program's custom events, spans and runtime events are recorded with their schemas and values") {
+  TempDir out;
+  const std::string dir = out.file("t");
+  auto r = run({dial9_binary(), "record", "-o", dir, "--", FIXTURE_APP_API});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("active=1 "));
+  CHECK_THAT(r.err, Catch::Contains("app API: "));
+  CHECK_THAT(r.err, Catch::Contains(" event(s) from 1 process(es)"));
+  const auto events = dump(dir);
+
+  // RequestCompleted, field by field, for each of the 50 requests.
+  auto done = named(events, "RequestCompleted");
+  REQUIRE(done.size() == 50);
+  for (uint64_t i = 0; i < 50; ++i) {
+    const json& e = done[i];
+    INFO(e.dump());
+    CHECK(e["request_id"] == i);
+    CHECK(e["status"] == (i % 5 == 0 ? 500 : 200));
+    CHECK(e["path"] == "/item/" + std::to_string(i));
+    if (i % 2 == 0) {
+      CHECK(e["latency_ms"].get<double>() == static_cast<double>(i) / 4);
+    } else {
+      CHECK(e["latency_ms"].is_null());
+    }
+    CHECK(e["cached"] == (i % 3 == 0));
+  }
+
+  // Spans: "handle" with its path, "inner" inside it; each exits and closes.
+  auto handles = named(events, "SpanEnter:app::handle:");
+  auto inners = named(events, "SpanEnter:app::inner:");
+  REQUIRE(handles.size() == 50);
+  REQUIRE(inners.size() == 50);
+  std::set<uint64_t> handle_ids;
+  for (uint64_t i = 0; i < 50; ++i) {
+    CHECK(handles[i]["span_name"] == "handle");
+    CHECK(handles[i]["path"] == "/item/" + std::to_string(i));
+    CHECK(handles[i]["parent_span_id"].is_null());
+    CHECK(handles[i]["worker_id"] == 3);
+    handle_ids.insert(handles[i]["span_id"].get<uint64_t>());
+    CHECK(inners[i]["parent_span_id"] == handles[i]["span_id"]);
+  }
+  CHECK(handle_ids.size() == 50);
+  CHECK(named(events, "SpanExit:app::").size() == 100);
+  CHECK(named(events, "SpanCloseEvent").size() == 100);
+
+  // Runtime events in the Tokio recorder's schemas.
+  auto polls = named(events, "PollStartEvent");
+  REQUIRE(polls.size() == 50);
+  for (const json& p : polls) {
+    CHECK(p["worker_id"] == 3);
+    CHECK(p["spawn_loc"] == "app_api.cpp:42:7");  // the spawn's location, which the poll did not repeat
+  }
+  CHECK(polls[1]["local_queue"] == 1);
+  CHECK(named(events, "PollEndEvent").size() == 50);
+  CHECK(named(events, "TaskSpawnEvent").size() == 50);
+  CHECK(named(events, "TaskTerminateEvent").size() == 50);
+  auto wakes = named(events, "WakeEventEvent");
+  REQUIRE(wakes.size() == 50);
+  CHECK(wakes[0]["woken_task_id"] == 1000);
+  CHECK(named(events, "QueueSampleEvent").at(0)["global_queue"] == 5);
+  // The worker's start and stop name its thread; it parked 5 times.
+  auto starts = named(events, "WorkerStartEvent");
+  REQUIRE(starts.size() == 1);
+  CHECK(starts[0]["worker_id"] == 3);
+  const uint64_t worker_tid = starts[0]["tid"].get<uint64_t>();
+  CHECK(worker_tid != 0);
+  REQUIRE(named(events, "WorkerStopEvent").size() == 1);
+  CHECK(named(events, "WorkerStopEvent")[0]["tid"] == worker_tid);
+  auto parks = named(events, "WorkerParkEvent");
+  auto unparks = named(events, "WorkerUnparkEvent");
+  REQUIRE(parks.size() == 5);
+  REQUIRE(unparks.size() == 5);
+  for (size_t i = 0; i < parks.size(); ++i) {
+    CHECK(parks[i]["tid"] == worker_tid);
+    // The thread's CPU time goes on, and the unpark follows its park.
+    CHECK(unparks[i]["cpu_time_ns"].get<uint64_t>() >= parks[i]["cpu_time_ns"].get<uint64_t>());
+    CHECK(unparks[i]["timestamp_ns"].get<uint64_t>() >= parks[i]["timestamp_ns"].get<uint64_t>() + 1'000'000);
+  }
+  CHECK(parks.back()["cpu_time_ns"].get<uint64_t>() > parks.front()["cpu_time_ns"].get<uint64_t>());
+
+  // The report reads them: spans, custom events, the worker.
+  auto rep = report_json({dir});
+  std::map<std::string, uint64_t> span_counts, custom;
+  for (const auto& s : rep["spans"]) span_counts[s["name"]] = s["count"];
+  for (const auto& c : rep["custom_events"]) custom[c["name"]] = c["count"];
+  CHECK(span_counts["handle"] == 50);
+  CHECK(span_counts["inner"] == 50);
+  CHECK(custom["RequestCompleted"] == 50);
+  REQUIRE(rep["runtime"].is_object());
+  CHECK(rep["runtime"]["polls"] == 50);
+  REQUIRE(rep["runtime"]["workers"].size() == 1);
+  CHECK(rep["runtime"]["workers"][0]["worker_id"] == 3);
+  CHECK(rep["runtime"]["workers"][0]["tid"] == worker_tid);
+}
+
+TEST_CASE("the agent's own thread is left out of the recording: no samples, no waits") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP("perf events cannot be opened here: " + why);
+  TempDir out;
+  const std::string dir = out.file("t");
+  auto r = run({dial9_binary(), "record", "-o", dir, "--", FIXTURE_APP_API});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto events = dump(dir);
+  std::map<uint64_t, uint64_t> agent_named_at;  // tid -> when it took its name
+  for (const json& n : named(events, "ThreadNameEvent")) {
+    if (n["name"] == "dial9-agent") agent_named_at[n["tid"].get<uint64_t>()] = n["timestamp_ns"].get<uint64_t>();
+  }
+  // It runs (the program uses the API), and is dial9's, not the program's:
+  // from the moment it names itself (its first microseconds, under the
+  // program's name, cannot be told apart) nothing of it is recorded.
+  REQUIRE(agent_named_at.size() == 1);
+  for (const json& e : events) {
+    const std::string name = e["event"];
+    if (name == "CpuSampleEvent" || name == "ThreadStateEvent" || name == "SchedStatEvent") {
+      INFO(e.dump());
+      auto it = agent_named_at.find(e["tid"].get<uint64_t>());
+      CHECK((it == agent_named_at.end() || e["timestamp_ns"].get<uint64_t>() < it->second));
+    }
+  }
+}
+
+TEST_CASE("a program built with the app API behaves the same without dial9 and records nothing") {
+  auto bare = run({FIXTURE_APP_API});
+  REQUIRE(bare.exit_code == 0);
+  CHECK_THAT(bare.out, Catch::StartsWith("active=0 "));
+  TempDir out;
+  auto recorded = run({dial9_binary(), "record", "-q", "-o", out.file("t"), "--", FIXTURE_APP_API});
+  REQUIRE(recorded.exit_code == 0);
+  // The same work, the same result: only the flag differs.
+  CHECK(recorded.out.substr(recorded.out.find(' ')) == bare.out.substr(bare.out.find(' ')));
+  CHECK_THAT(recorded.out, Catch::StartsWith("active=1 "));
+  // --no-agent: the program runs as bare, and the trace holds no API event.
+  auto without = run({dial9_binary(), "record", "-q", "--no-agent", "-o", out.file("n"), "--", FIXTURE_APP_API});
+  REQUIRE(without.exit_code == 0);
+  CHECK(without.out == bare.out);
+  CHECK(named(dump(out.file("n")), "RequestCompleted").empty());
+  CHECK(named(dump(out.file("n")), "PollStartEvent").empty());
+}
+
+TEST_CASE("attach serves the app API of a running program from the attach on, and leaves it unaffected") {
+  int out_fd = -1;
+  const pid_t pid = spawn({FIXTURE_APP_API, "loop", "3000"}, &out_fd);
+  REQUIRE(pid > 0);
+  std::string line;
+  for (char c; ::read(out_fd, &c, 1) == 1 && c != '\n';) line += c;
+  REQUIRE(line == "ready");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // ticks ~0..49 go unrecorded
+  TempDir out;
+  const std::string dir = out.file("t");
+  auto r = run({dial9_binary(), "attach", "--duration", "1s", "-o", dir, std::to_string(pid)});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  const std::string rest = read_to_end(out_fd);
+  ::close(out_fd);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  // The program ran to its end, its API quiet again after the detach.
+  CHECK_THAT(rest, Catch::Contains("active_at_end=0"));
+  auto ticks = named(dump(dir), "Tick");
+  REQUIRE(ticks.size() >= 30);
+  CHECK(ticks.size() <= 110);
+  // Nothing from before the attach: the first tick recorded is a later one,
+  // and from there none is missing.
+  const uint64_t first = ticks.front()["n"].get<uint64_t>();
+  CHECK(first >= 30);
+  for (size_t i = 0; i < ticks.size(); ++i) CHECK(ticks[i]["n"].get<uint64_t>() == first + i);
+}
