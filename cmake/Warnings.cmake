@@ -2,7 +2,7 @@
 # dial9_module() / dial9_target_flags().
 add_library(dial9_flags INTERFACE)
 target_compile_options(dial9_flags INTERFACE
-  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wformat=2
+  -Wall -Wextra -Wpedantic -Wshadow $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor> -Wcast-align -Wformat=2
   -Wimplicit-fallthrough)
 if(DIAL9_WERROR)
   target_compile_options(dial9_flags INTERFACE -Werror)

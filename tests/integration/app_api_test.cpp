@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <sstream>
@@ -217,4 +218,102 @@ TEST_CASE("attach serves the app API of a running program from the attach on, an
   const uint64_t first = ticks.front()["n"].get<uint64_t>();
   CHECK(first >= 30);
   for (size_t i = 0; i < ticks.size(); ++i) CHECK(ticks[i]["n"].get<uint64_t>() == first + i);
+}
+
+TEST_CASE("the C example's events and spans are recorded with their values, and it prints the same without dial9") {
+  auto bare = run({EXAMPLE_C_EVENTS});
+  REQUIRE(bare.exit_code == 0);
+  TempDir out;
+  const std::string dir = out.file("t");
+  auto r = run({dial9_binary(), "record", "-o", dir, "--", EXAMPLE_C_EVENTS});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == bare.out);
+  // Every event arrived: none lost to a full buffer.
+  CHECK_THAT(r.err, Catch::Contains("app API: 1800 event(s) from 1 process(es)\n"));
+  const auto events = dump(dir);
+  auto orders = named(events, "OrderPlaced");
+  REQUIRE(orders.size() == 1000);
+  // Order 10: quantity 10 % 7 + 1, price 9.99 + 10 % 13 * 0.5, a coupon.
+  const json& o = orders[9];
+  CHECK(o["order_id"] == 10);
+  CHECK(o["quantity"] == 4);
+  CHECK(o["price"].get<double>() == Approx(14.99));
+  CHECK(o["balance_delta"] == 4);
+  CHECK(o["express"] == false);
+  CHECK(o["coupon"] == "SPRING");
+  CHECK(orders[0]["coupon"].is_null());
+  CHECK(orders[2]["balance_delta"] == -4);  // order 3: a multiple of 3, quantity 3 % 7 + 1
+  auto batches = named(events, "SpanEnter:app::process_batch:");
+  auto steps = named(events, "SpanEnter:app::process_step:");
+  REQUIRE(batches.size() == 100);
+  REQUIRE(steps.size() == 300);
+  CHECK(batches[7]["batch"] == "batch-007");
+  CHECK(steps[22]["step"] == "price");
+  CHECK(steps[22]["parent_span_id"] == batches[7]["span_id"]);
+  auto rep = report_json({dir});
+  std::map<std::string, uint64_t> span_counts;
+  for (const auto& s : rep["spans"]) span_counts[s["name"]] = s["count"];
+  CHECK(span_counts["process_batch"] == 100);
+  CHECK(span_counts["process_step"] == 300);
+}
+
+TEST_CASE("the Asio echo server's slow handler shows as long polls with its location and stack, and delays the handlers behind it") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP("perf events cannot be opened here: " + why);
+  TempDir out;
+  const std::string dir = out.file("t");
+  int out_fd = -1;
+  const pid_t dial9 = spawn({dial9_binary(), "record", "-o", dir, "--", EXAMPLE_ECHO_SERVER, "--port", "0",
+                             "--threads", "2", "--slow-every", "50"},
+                            &out_fd);
+  REQUIRE(dial9 > 0);
+  std::string line;
+  for (char c; ::read(out_fd, &c, 1) == 1 && c != '\n';) line += c;
+  REQUIRE(line.rfind("listening on ", 0) == 0);
+  const std::string port = line.substr(13);
+  auto load = run({EXAMPLE_LOAD_GEN, "--port", port, "--connections", "8", "--duration", "2"});
+  INFO(load.out);
+  INFO(load.err);
+  CHECK(load.exit_code == 0);
+  // The server is dial9's child: Ctrl-C as a user would give it.
+  const std::string children = read_all("/proc/" + std::to_string(dial9) + "/task/" + std::to_string(dial9) + "/children");
+  const pid_t server = std::atoi(children.c_str());
+  REQUIRE(server > 0);
+  ::kill(server, SIGINT);
+  const std::string rest = read_to_end(out_fd);
+  ::close(out_fd);
+  int status = 0;
+  REQUIRE(::waitpid(dial9, &status, 0) == dial9);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_THAT(rest, Catch::Contains("served "));
+
+  auto rep = report_json({dir});
+  INFO(rep.dump(1).substr(0, 4000));
+  REQUIRE(rep["runtime"].is_object());
+  const json& rt = rep["runtime"];
+  // The two threads running io_context::run are the workers.
+  CHECK(rt["workers"].size() == 2);
+  CHECK(rt["polls"].get<uint64_t>() > 1000);
+  // The 30 ms handler: the longest polls, spawned by the read in
+  // echo_server.cpp, with slow_lookup's sleep sampled inside.
+  REQUIRE(!rt["long_polls"].empty());
+  const json& longest = rt["long_polls"][0];
+  CHECK(longest["duration_ns"].get<uint64_t>() > 25'000'000);
+  CHECK_THAT(longest["spawn_loc"].get<std::string>(), Catch::Contains("echo_server.cpp:"));
+  bool slow_lookup_sampled = false;
+  for (const auto& lp : rt["long_polls"]) {
+    for (const auto& frame : lp["stack"]) {
+      if (frame.get<std::string>().find("slow_lookup") != std::string::npos) slow_lookup_sampled = true;
+    }
+  }
+  CHECK(slow_lookup_sampled);
+  std::set<std::string> kinds;
+  for (const auto& f : rep["findings"]) kinds.insert(f["kind"].get<std::string>());
+  CHECK(kinds.count("long_poll") == 1);
+  // Handlers queued behind a slow one waited: the tail of wake-to-poll is
+  // of the slow handler's order, far above its median.
+  const json& w2p = rt["wake_to_poll"];
+  CHECK(w2p["p99_ns"].get<uint64_t>() > 5'000'000);
+  CHECK(w2p["p99_ns"].get<uint64_t>() > 10 * w2p["p50_ns"].get<uint64_t>());
 }
