@@ -105,12 +105,35 @@ TEST_CASE("cmake --install puts every man page where man finds it") {
     CHECK(where.out.find(prefix.file("share/man/man" + section + "/")) == 0);
   }
   CHECK(pages >= 8);
+  // The app API's headers, where a compiler finds them with -I PREFIX/include.
+  CHECK(std::filesystem::exists(prefix.file("include/dial9/dial9.h")));
+  CHECK(std::filesystem::exists(prefix.file("include/dial9/asio.h")));
   // The installed binary finds its installed agent.
   RunResult rec = run({prefix.file("bin/dial9"), "record", "--sampler", "timer", "-o", prefix.file("trace"), "--",
                        FIXTURE_SPIN, "200"});
   INFO(rec.err);
   CHECK(rec.exit_code == 0);
   CHECK(rec.err.find("timer sampler: 1 process(es)") != std::string::npos);
+}
+
+TEST_CASE("dial9(3) documents every function, macro and class of the app API's header") {
+  const std::string header = read_source_file("inject/agent/include/dial9/dial9.h");
+  const std::string page = unroff(read_source_file("man/dial9.3"));
+  REQUIRE(!header.empty());
+  std::set<std::string> names;
+  // The C calls (static inline dial9_...), the macros a program uses, the
+  // C++ classes.
+  std::regex c_call(R"(static inline [a-z0-9_ *]*?\b(dial9_[a-z_]+)\()");
+  for (std::sregex_iterator it(header.begin(), header.end(), c_call), end; it != end; ++it) names.insert((*it)[1]);
+  std::regex macro(R"(#define (DIAL9_(?:EVENT_TYPE|SPAN_SITE|SCOPE|IMPLEMENTATION))\b)");
+  for (std::sregex_iterator it(header.begin(), header.end(), macro), end; it != end; ++it) names.insert((*it)[1]);
+  for (const char* cls : {"EventType", "SpanSite", "Span"}) names.insert(std::string("dial9::") + cls);
+  names.erase("dial9_api_get");  // the slot's reader, not an API call
+  CHECK(names.size() >= 20);
+  for (const std::string& name : names) {
+    INFO(name);
+    CHECK(page.find(name) != std::string::npos);
+  }
 }
 
 TEST_CASE("every man page renders with groff without warnings") {
