@@ -4,10 +4,12 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <chrono>
 #include <map>
 #include <set>
 #include <sstream>
@@ -316,4 +318,56 @@ TEST_CASE("the Asio echo server's slow handler shows as long polls with its loca
   const json& w2p = rt["wake_to_poll"];
   CHECK(w2p["p99_ns"].get<uint64_t>() > 5'000'000);
   CHECK(w2p["p99_ns"].get<uint64_t>() > 10 * w2p["p50_ns"].get<uint64_t>());
+}
+
+TEST_CASE("attach to the Asio echo server under load records its handlers from the attach on, and it serves on unharmed") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP("perf events cannot be opened here: " + why);
+  int out_fd = -1;
+  const pid_t server = spawn({EXAMPLE_ECHO_SERVER, "--port", "0", "--threads", "2"}, &out_fd);
+  REQUIRE(server > 0);
+  std::string line;
+  for (char c; ::read(out_fd, &c, 1) == 1 && c != '\n';) line += c;
+  REQUIRE(line.rfind("listening on ", 0) == 0);
+  const std::string port = line.substr(13);
+  // Load for 3 s; dial9 attaches after 1 s for 1 s.
+  RunResult load;
+  std::thread loader([&] { load = run({EXAMPLE_LOAD_GEN, "--port", port, "--connections", "4", "--duration", "3"}); });
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  TempDir out;
+  const std::string dir = out.file("t");
+  const uint64_t before_attach = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+  }();
+  auto r = run({dial9_binary(), "attach", "--duration", "1s", "-o", dir, std::to_string(server)});
+  loader.join();
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  // The load went on through the attach and after it, without an error.
+  INFO(load.out << load.err);
+  CHECK(load.exit_code == 0);
+  ::kill(server, SIGINT);
+  const std::string rest = read_to_end(out_fd);
+  ::close(out_fd);
+  int status = 0;
+  REQUIRE(::waitpid(server, &status, 0) == server);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_THAT(rest, Catch::Contains("served "));
+
+  const auto events = dump(dir);
+  auto polls = named(events, "PollStartEvent");
+  REQUIRE(polls.size() > 100);
+  // Nothing from before the attach.
+  for (const char* schema : {"PollStartEvent", "TaskSpawnEvent", "WakeEventEvent", "RequestCompleted"}) {
+    auto these = named(events, schema);
+    INFO(schema);
+    REQUIRE(!these.empty());
+    CHECK(these.front()["timestamp_ns"].get<uint64_t>() > before_attach);
+  }
+  // Handlers spawned after the attach carry their location.
+  size_t located = 0;
+  for (const json& p : polls) located += p["spawn_loc"].get<std::string>().find("echo_server.cpp:") != std::string::npos;
+  CHECK(located > polls.size() / 2);
 }
