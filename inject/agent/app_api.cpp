@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -287,7 +288,12 @@ struct Ring {
     uint32_t site;
   } open[kMaxOpenSpans];
   uint32_t depth = 0;
-  int schedstat_fd = -1;  // /proc/thread-self/schedstat, for run-queue wait
+  // /proc/thread-self/schedstat, for run-queue wait: opened by the owner,
+  // closed by the agent's thread when recording stops (or the thread
+  // ended), so a detached program keeps no descriptor of dial9's. `busy`
+  // is set while the owner uses it (see close_schedstat).
+  std::atomic<int> schedstat_fd{-1};
+  std::atomic<bool> busy{false};
   uint64_t parked_wait_ns = 0;
   alignas(64) uint8_t data[kRingBytes];
 };
@@ -336,6 +342,14 @@ Ring* claim_ring() {
   t_ring = r;
   (void)pthread_setspecific(g_key, r);
   return r;
+}
+
+// Closes a ring's schedstat descriptor once its owner is not using it
+// (agent thread only; after g_on went false, or its thread ended).
+void close_schedstat(Ring* r) {
+  while (r->busy.load()) ::sched_yield();
+  const int fd = r->schedstat_fd.exchange(-1);
+  if (fd >= 0) ::close(fd);
 }
 
 inline Ring* my_ring() {
@@ -598,10 +612,22 @@ void api_poll_end() {
 
 // The thread's run-queue wait so far (schedstat's second field), or 0.
 uint64_t run_queue_wait_ns(Ring* r) {
-  if (r->schedstat_fd < 0) r->schedstat_fd = ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
-  if (r->schedstat_fd < 0) return 0;
+  // busy, then the recording's state (both seq_cst, as close_schedstat's
+  // side): the descriptor is never used after the agent's thread closed it.
+  r->busy.store(true);
+  struct Done {
+    Ring* r;
+    ~Done() { r->busy.store(false); }
+  } done{r};
+  if (!g_on.load()) return 0;
+  int fd = r->schedstat_fd.load(std::memory_order_relaxed);
+  if (fd < 0) {
+    fd = ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    r->schedstat_fd.store(fd, std::memory_order_relaxed);
+  }
   char buf[96];
-  ssize_t n = ::pread(r->schedstat_fd, buf, sizeof buf - 1, 0);
+  ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
   if (n <= 0) return 0;
   buf[n] = '\0';
   char* p = nullptr;
@@ -995,12 +1021,27 @@ void api_start() {
 
 void api_stop() {
   install_all(nullptr);
-  g_on.store(false, std::memory_order_release);
+  g_on.store(false);  // seq_cst: see run_queue_wait_ns
+  // No descriptor of dial9's stays in the program: a thread in the middle
+  // of reading one is waited for (a pread), the others cannot start.
+  const uint32_t count = std::min<uint32_t>(g_ring_count.load(std::memory_order_acquire), kMaxRings);
+  for (uint32_t i = 0; i < count; ++i) {
+    if (Ring* r = g_rings[i].load(std::memory_order_acquire)) close_schedstat(r);
+  }
 }
 
 void api_on_fork_child() {
   install_all(nullptr);
   g_on.store(false, std::memory_order_relaxed);
+  // The descriptors are the parent's threads'; a thread that was reading
+  // one at the fork does not exist here, so its busy flag is not waited on.
+  const uint32_t count = std::min<uint32_t>(g_ring_count.load(std::memory_order_acquire), kMaxRings);
+  for (uint32_t i = 0; i < count; ++i) {
+    if (Ring* r = g_rings[i].load(std::memory_order_acquire)) {
+      r->busy.store(false);
+      close_schedstat(r);
+    }
+  }
 }
 
 size_t api_drain() {
@@ -1015,8 +1056,7 @@ size_t api_drain() {
     n += drain_ring(r, true);
     if (state == kOrphan) {
       // Its thread has ended: nothing more can arrive. Recycled.
-      if (r->schedstat_fd >= 0) ::close(r->schedstat_fd);
-      r->schedstat_fd = -1;
+      close_schedstat(r);
       g_dropped_other.fetch_add(r->dropped.exchange(0, std::memory_order_relaxed), std::memory_order_relaxed);
       r->state.store(kFree, std::memory_order_release);
     }

@@ -199,11 +199,18 @@ TEST_CASE("attach serves the app API of a running program from the attach on, an
   for (char c; ::read(out_fd, &c, 1) == 1 && c != '\n';) line += c;
   REQUIRE(line == "ready");
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // ticks ~0..49 go unrecorded
+  const auto fds_before = fd_targets(pid);
   TempDir out;
   const std::string dir = out.file("t");
   auto r = run({dial9_binary(), "attach", "--duration", "1s", "-o", dir, std::to_string(pid)});
   INFO(r.err);
   CHECK(r.exit_code == 0);
+  // Detached, the program holds the descriptors it had: none of the
+  // agent's (its socket, its eventfd, the schedstat files it read for
+  // park/unpark) is left behind.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(fd_targets(pid) == fds_before);
+  CHECK(named(dump(dir), "WorkerParkEvent").size() >= 30);
   const std::string rest = read_to_end(out_fd);
   ::close(out_fd);
   int status = 0;
