@@ -127,9 +127,18 @@ TEST_CASE("zsh completes commands, options and option values") {
   }
   // An interactive zsh on a pseudo-terminal, with the script on its fpath:
   // type the line and a TAB, read what the terminal shows.
+  // compinit can take more than a second on a busy machine: the line is
+  // typed once the prompt it sets (written as $'\x3e ', so the echo of the
+  // set-up line does not look like it) is on the terminal, 10 s at most.
   const char* driver = R"(zmodload zsh/zpty
 zpty z zsh -f -i
-zpty -w z "fpath=($1 \$fpath); autoload -U compinit; compinit -u -D; PS1='> '; LISTMAX=1000"
+zpty -w z "fpath=($1 \$fpath); autoload -U compinit; compinit -u -D; PS1=\$'\\x3e '; LISTMAX=1000"
+out=
+for i in {1..100}; do
+  zpty -r -t z chunk && out+=$chunk
+  [[ $out == *'> '* ]] && break
+  sleep 0.1
+done
 zpty -w -n z "$2"$'\t'
 sleep 1
 out=
