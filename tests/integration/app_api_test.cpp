@@ -267,7 +267,10 @@ TEST_CASE("the C example's events and spans are recorded with their values, and 
   CHECK(span_counts["process_step"] == 300);
 }
 
-TEST_CASE("the Asio echo server's slow handler shows as long polls with its location and stack, and delays the handlers behind it") {
+// The echo tests load both CPUs for seconds: [serial], so they run with
+// nothing beside them (a timing check of another test would see it).
+TEST_CASE("the Asio echo server's slow handler shows as long polls with its location and stack, and delays the handlers behind it",
+          "[serial]") {
   if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP("perf events cannot be opened here: " + why);
   TempDir out;
   const std::string dir = out.file("t");
@@ -327,7 +330,8 @@ TEST_CASE("the Asio echo server's slow handler shows as long polls with its loca
   CHECK(w2p["p99_ns"].get<uint64_t>() > 10 * w2p["p50_ns"].get<uint64_t>());
 }
 
-TEST_CASE("attach to the Asio echo server under load records its handlers from the attach on, and it serves on unharmed") {
+TEST_CASE("attach to the Asio echo server under load records its handlers from the attach on, and it serves on unharmed",
+          "[serial]") {
   if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP("perf events cannot be opened here: " + why);
   int out_fd = -1;
   const pid_t server = spawn({EXAMPLE_ECHO_SERVER, "--port", "0", "--threads", "2"}, &out_fd);
