@@ -6,6 +6,7 @@
 #include <elfutils/libdwfl.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <gelf.h>
 #include <libelf.h>
 
@@ -66,8 +67,14 @@ bool init_libelf() {
 Result<ElfFile> open_elf(const std::string& path) {
   if (!init_libelf()) return fail("libelf: " + elf_error());
   ElfFile file;
-  file.fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // Paths come from traces, which may have been made elsewhere or by
+  // someone else: O_NONBLOCK so a FIFO at that path cannot block the open,
+  // and only regular files are read (a device could be endless).
+  file.fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!file.fd) return fail(Error::from_errno("opening " + path));
+  struct stat st {};
+  if (fstat(file.fd.get(), &st) != 0) return fail(Error::from_errno("reading the status of " + path));
+  if (!S_ISREG(st.st_mode)) return fail(path + ": not a regular file");
   // A read-only mapping: libelf hands out pointers into it instead of
   // copying sections. Package upgrades replace files by rename, which leaves
   // our mapping intact.

@@ -4,14 +4,18 @@
 #include "report/symbols/elf_module.h"
 
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <optional>
 #include <string>
 
@@ -198,6 +202,29 @@ TEST_CASE("ElfModule reports a missing file with its path and errno", "[elf]") {
   REQUIRE_FALSE(module);
   CHECK(module.error().message().find(dir.file("missing")) != std::string::npos);
   CHECK(module.error().errno_value() == ENOENT);
+}
+
+// A trace names the files it mapped; one made elsewhere may name a FIFO or
+// a device here, which must be refused, not read (or waited on).
+TEST_CASE("ElfModule refuses a FIFO or a device at once, naming it", "[elf]") {
+  dial9::test::TempDir dir;
+  const std::string fifo = dir.file("fifo");
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  auto opening = std::async(std::launch::async, [&] { return ElfModule::open(fifo); });
+  if (opening.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    // Release the blocked open() so the test can end, then fail.
+    int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+    opening.wait();
+    if (w >= 0) ::close(w);
+    FAIL("ElfModule::open blocked on a FIFO");
+  }
+  auto module = opening.get();
+  REQUIRE_FALSE(module);
+  CHECK(module.error().message() == fifo + ": not a regular file");
+
+  auto device = ElfModule::open("/dev/zero");
+  REQUIRE_FALSE(device);
+  CHECK(device.error().message() == "/dev/zero: not a regular file");
 }
 
 TEST_CASE("ElfModule takes .symtab from the debug file with the same build id", "[elf]") {
