@@ -97,6 +97,11 @@ int run_dump(const DumpOptions& opt) {
   const void* last_schema = nullptr;  // events come in runs of one schema: look each run up once
   for (const format::TraceInput& input : *files) {
     const std::string& file = input.path;
+    if (!input.duplicate_of.empty()) {
+      std::fprintf(stderr, "dial9 dump: warning: skipping segment %s: the same bytes as %s (a copy)\n",
+                   file.c_str(), input.duplicate_of.c_str());
+      continue;
+    }
     uint64_t printed = 0;
     auto sum = format::read_trace_file(file, [&](const format::Event& e) {
       if (!opt.events.empty() && e.schema != last_schema && seen.size() < 4096) {

@@ -80,16 +80,26 @@ std::string hex_prefix(std::span<const uint8_t> head) {
 // Feeds decompressed bytes to the decoder and delivers the events.
 class Sink {
  public:
-  Sink(const EventFn& fn, const ReadOptions& o, ReadSummary& s)
-      : fn_(fn), opts_(o), sum_(s), dec_(o.limits) {}
-  // False to stop reading: the output cap was exceeded, or enough events
-  // were delivered (ReadOptions::max_events).
+  // `compressed` is where the container's bytes come from, for the
+  // expansion guard; nullptr for raw TRC.
+  Sink(const EventFn& fn, const ReadOptions& o, ReadSummary& s, const Source* compressed)
+      : fn_(fn), opts_(o), sum_(s), dec_(o.limits), compressed_(compressed) {}
+  // False to stop reading: the output cap or the expansion limit was
+  // exceeded, or enough events were delivered (ReadOptions::max_events).
   bool push(std::span<const uint8_t> data) {
     if (done()) return false;
     total_ += data.size();
     if (total_ > opts_.max_decompressed_bytes) {
       sum_.container_error = "decompressed data exceeds the " +
                              std::to_string(opts_.max_decompressed_bytes >> 20) + " MiB limit";
+      return false;
+    }
+    if (compressed_ && total_ > opts_.expansion_floor_bytes &&
+        total_ / std::max<uint64_t>(compressed_->position(), 1) > opts_.max_expansion) {
+      sum_.container_error = std::to_string(compressed_->position() >> 10) + " KiB of compressed data expand to over " +
+                             std::to_string(total_ >> 20) + " MiB (more than " +
+                             std::to_string(opts_.max_expansion) +
+                             "×, which no trace compresses): a decompression bomb, refused";
       return false;
     }
     dec_.feed(data);
@@ -116,6 +126,7 @@ class Sink {
   const ReadOptions& opts_;
   ReadSummary& sum_;
   Decoder dec_;
+  const Source* compressed_;
   uint64_t total_ = 0;
   uint64_t delivered_ = 0;
 };
@@ -253,7 +264,7 @@ Result<ReadSummary> read_from(Source& src, const std::string& name, const EventF
   if (!kind) return fail(std::move(kind.error()).with_context("'" + name + "'"));
   ReadSummary sum;
   sum.compression = *kind;
-  Sink sink(on_event, options, sum);
+  Sink sink(on_event, options, sum, *kind == Compression::kNone ? nullptr : &src);
   switch (*kind) {
     case Compression::kNone:
       pump_raw(src, *first, sink, sum);
@@ -335,6 +346,23 @@ Result<ReadSummary> read_trace_bytes(std::span<const uint8_t> data, const std::s
 
 namespace {
 
+// Whether two files hold the same bytes (false when either is unreadable).
+bool same_bytes(const std::string& a, const std::string& b) {
+  struct stat sa {}, sb {};
+  if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0 || sa.st_size != sb.st_size) return false;
+  auto fa = open_read(a);
+  auto fb = open_read(b);
+  if (!fa || !fb) return false;
+  std::vector<uint8_t> ba(kInChunk), bb(kInChunk);
+  for (;;) {
+    auto na = read_full(fa->get(), ba);
+    auto nb = read_full(fb->get(), bb);
+    if (!na || !nb || *na != *nb) return false;
+    if (*na == 0) return true;
+    if (std::memcmp(ba.data(), bb.data(), *na) != 0) return false;
+  }
+}
+
 struct SegmentKey {
   uint64_t start;
   std::string stem;
@@ -353,7 +381,7 @@ Result<std::vector<TraceInput>> expand_trace_inputs(const std::vector<std::strin
     struct stat st {};
     if (::stat(in.c_str(), &st) != 0) return fail(Error::from_errno("cannot open '" + in + "'"));
     if (!S_ISDIR(st.st_mode)) {
-      out.push_back(TraceInput{in, false});
+      out.push_back(TraceInput{in, false, {}});
       continue;
     }
     std::vector<SegmentKey> found;
@@ -371,7 +399,19 @@ Result<std::vector<TraceInput>> expand_trace_inputs(const std::vector<std::strin
       return fail("'" + in + "' holds no trace segments (*.bin, *.bin.gz, *.bin.zst, *.bin.active)");
     }
     std::sort(found.begin(), found.end());
-    for (const auto& k : found) out.push_back(TraceInput{(std::filesystem::path(in) / k.name).string(), true});
+    const size_t base = out.size();
+    for (size_t j = 0; j < found.size(); ++j) {
+      TraceInput input{(std::filesystem::path(in) / found[j].name).string(), true, {}};
+      // A copy has the same recorded start, so it sorts next to its original.
+      for (size_t i = j; found[j].start != 0 && i-- > 0 && found[i].start == found[j].start;) {
+        const TraceInput& earlier = out[base + i];
+        if (earlier.duplicate_of.empty() && same_bytes(earlier.path, input.path)) {
+          input.duplicate_of = earlier.path;
+          break;
+        }
+      }
+      out.push_back(std::move(input));
+    }
   }
   return out;
 }

@@ -27,6 +27,13 @@ struct ReadOptions {
   // Decompression stops with an error past this many output bytes (a bomb
   // guard; the 16 GiB default is far above any segment dial9 writes).
   uint64_t max_decompressed_bytes = uint64_t{16} << 30;
+  // Past `expansion_floor_bytes` of output, decompression also stops once
+  // the output is more than `max_expansion` times the compressed bytes read
+  // so far. Traces compress 3–15× (dial9's segments) and never near 1000×;
+  // a bomb does (zstd turns 128 KiB into 4 GiB of zeros), and is refused
+  // after the floor, in well under a second, instead of after the cap.
+  uint64_t max_expansion = 1000;
+  uint64_t expansion_floor_bytes = uint64_t{256} << 20;
   DecoderLimits limits;
   // Stop after delivering this many events (peeking at a file's start; the
   // summary's truncation fields then mean nothing).
@@ -76,6 +83,11 @@ struct TraceInput {
   // Found in a directory (rather than named): a reader skips it with a
   // warning when it is not a readable trace, instead of failing.
   bool from_directory = false;
+  // The path of an earlier segment of the same directory with the same
+  // recorded start and the same bytes: a copy (a backup restored beside the
+  // original, a file copied twice), which readers skip so nothing counts
+  // twice. Empty for all others.
+  std::string duplicate_of;
 };
 Result<std::vector<TraceInput>> expand_trace_inputs(const std::vector<std::string>& inputs);
 

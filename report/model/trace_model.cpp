@@ -530,6 +530,12 @@ Result<TraceModel> load_trace(const std::vector<std::string>& inputs, StackResol
   size_t done = 0;
   for (const format::TraceInput& input : *files) {
     if (options.progress) options.progress("reading", done++, files->size());
+    if (!input.duplicate_of.empty()) {
+      std::string why = "the same bytes as " + input.duplicate_of + " (a copy)";
+      if (options.warn) options.warn("skipping segment " + input.path + ": " + why);
+      model.skipped.push_back({input.path, std::move(why)});
+      continue;
+    }
     auto sum = format::read_trace_file(input.path, [&](const format::Event& e) { builder.on_event(e); });
     if (!sum) {
       if (!input.from_directory) return fail(sum.error());

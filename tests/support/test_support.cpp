@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
@@ -89,6 +90,22 @@ std::vector<uint8_t> zstd_compress(std::span<const uint8_t> raw, int level) {
   std::vector<uint8_t> out(ZSTD_compressBound(raw.size()));
   size_t n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), level);
   out.resize(n);
+  return out;
+}
+
+std::vector<uint8_t> zstd_decompress(std::span<const uint8_t> packed) {
+  std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  std::vector<uint8_t> out;
+  std::vector<uint8_t> buf(1 << 16);
+  ZSTD_inBuffer in{packed.data(), packed.size(), 0};
+  size_t rc = 0;
+  while (in.pos < in.size || rc != 0) {
+    ZSTD_outBuffer o{buf.data(), buf.size(), 0};
+    rc = ZSTD_decompressStream(dctx.get(), &o, &in);
+    if (ZSTD_isError(rc)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(rc));
+    out.insert(out.end(), buf.begin(), buf.begin() + static_cast<ptrdiff_t>(o.pos));
+    if (o.pos == 0 && in.pos == in.size) break;  // cut short: nothing more will come
+  }
   return out;
 }
 
@@ -237,9 +254,14 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-void TempDir::write(const std::string& name, std::span<const uint8_t> data) const {
-  std::ofstream out(file(name), std::ios::binary);
+void write_file_bytes(const std::string& path, std::span<const uint8_t> data) {
+  std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  if (!out.flush()) throw std::runtime_error("cannot write " + path);
+}
+
+void TempDir::write(const std::string& name, std::span<const uint8_t> data) const {
+  write_file_bytes(file(name), data);
 }
 
 std::vector<SymbolizedSample> symbolized_samples(const std::string& dir) {

@@ -39,6 +39,10 @@ std::string golden_trace_path();
 std::vector<uint8_t> gunzip(std::span<const uint8_t> gz);
 std::vector<uint8_t> gzip(std::span<const uint8_t> raw);
 std::vector<uint8_t> zstd_compress(std::span<const uint8_t> raw, int level = 3);
+// Every frame of a zstd file, decompressed (throws on corrupt data).
+std::vector<uint8_t> zstd_decompress(std::span<const uint8_t> packed);
+// Writes (creates or replaces) a whole file.
+void write_file_bytes(const std::string& path, std::span<const uint8_t> data);
 
 // Decodes bytes fed in chunks of `chunk` bytes (0 = all at once) and
 // returns each event as its JSON line (without the newline): a canonical,

@@ -443,3 +443,52 @@ TEST_CASE("R12 containers are detected by magic") {
   CHECK(detect_compression(zs_a).value() == Compression::kZstd);
   CHECK(detect_compression(raw).value() == Compression::kNone);
 }
+
+TEST_CASE("R13 decompression bombs and huge zstd windows are refused early") {
+  TraceWriter w;
+  for (int i = 0; i < 100; ++i) w.poll_end(static_cast<uint64_t>(i) * 1000, PollEnd{static_cast<uint64_t>(i)});
+  std::vector<uint8_t> raw(w.bytes().begin(), w.bytes().end());
+  raw.resize(raw.size() + (size_t{64} << 20), 0);  // then 64 MiB of zeros
+  ReadOptions small_floor;
+  small_floor.expansion_floor_bytes = 4 << 20;
+  auto read = [&](std::span<const uint8_t> bytes, size_t* events, const ReadOptions& o) {
+    *events = 0;
+    auto r = read_trace_bytes(bytes, "bomb", [&](const Event&) { ++*events; }, o);
+    REQUIRE(r.has_value());
+    return *r;
+  };
+  size_t events = 0;
+  for (const auto& bomb : {test::zstd_compress(raw, 1), test::gzip(raw)}) {
+    INFO("compressed size " << bomb.size());
+    ReadSummary sum = read(bomb, &events, small_floor);
+    CHECK(events == 100);  // the events before it are kept
+    CHECK_THAT(sum.container_error, Catch::Contains("a decompression bomb, refused") &&
+                                        Catch::Contains("more than 1000×"));
+  }
+  // The guard does not refuse a recorded trace, however repetitive:
+  // 300,000 polls of one task 1 ms apart, with the few nanoseconds of
+  // jitter any real clock has, stay far below 1000× even at zstd's highest
+  // level. (Perfectly regular made-up data can exceed it: polls exactly
+  // 1 µs apart compress 10,000×.)
+  TraceWriter dull;
+  uint64_t ts = 0, jitter = 12345;
+  for (int i = 0; i < 300'000; ++i) {
+    jitter = jitter * 6364136223846793005ull + 1442695040888963407ull;
+    ts += 1'000'000 + (jitter >> 60);  // 0-15 ns of jitter
+    dull.poll_end(ts, PollEnd{7});
+  }
+  auto packed = test::zstd_compress(dull.bytes(), 19);
+  INFO("300,000 polls: " << dull.bytes().size() << " -> " << packed.size() << " bytes");
+  CHECK(dull.bytes().size() / packed.size() < 100);
+  ReadSummary fine = read(packed, &events, small_floor);
+  CHECK(events == 300'000);
+  CHECK(fine.container_error.empty());
+
+  // A zstd frame demanding a 2 GiB window (windowLog 31) is refused before
+  // any allocation: header, window descriptor 21 << 3, one raw last block.
+  const uint8_t huge_window[] = {0x28, 0xb5, 0x2f, 0xfd, 0x00, 21 << 3, (4 << 3) | 1, 0, 0, 'T', 'R', 'C', 0};
+  auto r = read_trace_bytes(huge_window, "window", [](const Event&) {});
+  REQUIRE_FALSE(r.has_value());
+  CHECK_THAT(r.error().message(), Catch::Contains("zstd data but not a dial9 trace") &&
+                                      Catch::Contains("too much memory"));
+}
