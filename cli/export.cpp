@@ -45,24 +45,6 @@ struct Output {
   std::function<Result<std::string>(const LoadedTrace&)> render;
 };
 
-// Where the resolver found a location, for pprof's mappings and addresses.
-std::optional<report::PprofAddress> pprof_address(const report::TraceResolver* r, uint32_t location) {
-  if (!r || location >= r->locations()) return std::nullopt;
-  report::PprofAddress a;
-  a.address = r->address(location);
-  if (const auto& f = r->mapping(location)) {
-    a.start = f->start;
-    a.limit = f->end;
-    a.file_offset = f->file_offset;
-    if (f->path) a.path = *f->path;
-    static constexpr char kHex[] = "0123456789abcdef";
-    if (f->build_id) {
-      for (uint8_t b : *f->build_id) a.build_id += {kHex[b >> 4], kHex[b & 15]};
-    }
-  }
-  return a;
-}
-
 int run_export(const ExportCliOptions& o) {
   std::vector<Output> outputs;
   if (!o.folded.empty()) {
@@ -100,7 +82,7 @@ int run_export(const ExportCliOptions& o) {
                          report::PprofOptions p;
                          p.weight.off_cpu = o.off_cpu;
                          p.inlines = !o.no_inline;
-                         p.address = [&t](uint32_t loc) { return pprof_address(t.resolver.get(), loc); };
+                         p.address = [&t](uint32_t loc) { return report::pprof_address(*t.resolver, loc); };
                          return report::pprof_gz(t.model, p);
                        }});
   }

@@ -6,9 +6,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/hex.h"
 #include "format/frame_codec.h"
 #include "report/export/profile.pb.h"
 #include "report/export/sample_period.h"
+#include "report/symbols/trace_resolver.h"
 
 namespace dial9::report {
 namespace {
@@ -61,6 +63,20 @@ class Strings {
 };
 
 }  // namespace
+
+std::optional<PprofAddress> pprof_address(const TraceResolver& resolver, uint32_t location) {
+  if (location >= resolver.locations()) return std::nullopt;
+  PprofAddress a;
+  a.address = resolver.address(location);
+  if (const auto& f = resolver.mapping(location)) {
+    a.start = f->start;
+    a.limit = f->end;
+    a.file_offset = f->file_offset;
+    if (f->path) a.path = *f->path;
+    if (f->build_id) a.build_id = to_hex(*f->build_id);
+  }
+  return a;
+}
 
 std::string pprof_profile(const TraceModel& m, const PprofOptions& o) {
   pprof::Profile p;

@@ -13,6 +13,8 @@
 
 namespace dial9::report {
 
+class TraceResolver;
+
 // Where a location was found: its callchain address and the file mapped
 // there when it was sampled.
 struct PprofAddress {
@@ -21,6 +23,11 @@ struct PprofAddress {
   std::string path;
   std::string build_id;  // lowercase hex, "" when unknown
 };
+
+// What `resolver` knows of a location: the callchain value it was found at
+// and the mapping in force when it was sampled. nullopt for an id the
+// resolver never handed out.
+std::optional<PprofAddress> pprof_address(const TraceResolver& resolver, uint32_t location);
 
 struct PprofOptions {
   StackWeightOptions weight;

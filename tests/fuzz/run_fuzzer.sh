@@ -22,13 +22,13 @@ seconds=$2
 shift 2
 if [[ -z $binary ]]; then
   # ctest passes an empty path when no fuzz build was configured
-  # (DIAL9_FUZZ_DECODER unset); the test suite reports this as skipped.
-  echo "DIAL9_SKIP: no fuzz binary given; build one with -DDIAL9_FUZZ=ON (clang) and pass" \
-    "-DDIAL9_FUZZ_DECODER=<build-fuzz>/tests/fuzz/fuzz_decoder"
+  # (DIAL9_FUZZ_DIR unset); the test suite reports this as skipped.
+  echo "DIAL9_SKIP: no fuzz binary given; build the fuzzers with -DDIAL9_FUZZ=ON (clang) and pass" \
+    "-DDIAL9_FUZZ_DIR=<build-fuzz>/tests/fuzz"
   exit 0
 fi
 if [[ ! -x $binary ]]; then
-  echo "$0: '$binary' is not an executable (build it: ninja -C build-fuzz fuzz_decoder)" >&2
+  echo "$0: '$binary' is not an executable (build it: ninja -C build-fuzz $(basename "$binary"))" >&2
   exit 2
 fi
 if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
