@@ -563,8 +563,9 @@ int run_recording(const RecordingOptions& o, Mode mode) {
     if (st.dropped_batches) say("warning: " + std::to_string(st.dropped_batches) + " batches could not be written and were dropped");
     if (res->detached) say("the program goes on running (pid " + std::to_string(target) + ")");
     if (attach && res->exited) say("process " + std::to_string(target) + " exited while recorded");
-    say("next: dial9 report " + out);
-    if (!closed) return error(kExitRuntimeError, closed.error().message());
+    if (st.segments_sealed > 0) say("next: dial9 report " + out);
+    // The writer said why when it failed (SegmentOptions::log); once is enough.
+    if (!closed) return kExitRuntimeError;
     return res->exited && !attach ? res->exit_status : kExitOk;
   } catch (const UsageError& u) {
     return error(kExitUsage, u.message);

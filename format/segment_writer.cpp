@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -166,6 +167,15 @@ struct SegmentWriter::Impl {
     if (failed) return;
     failed = true;
     stopped_writing = true;
+    // A directory removed under us fails every call with ENOENT, which
+    // names a file; say what really happened.
+    struct stat dir_st {};
+    if (fstat(dir.fd(), &dir_st) == 0 && dir_st.st_nlink == 0) {
+      e = Error("the output directory '" + dir.path() +
+                    "' was deleted while recording, so nothing more can be written (record into a directory "
+                    "that stays)",
+                ENOENT);
+    }
     error = e;
     log(e.message() + "; recording stops writing (dropped data is counted), sealed segments are untouched");
   }

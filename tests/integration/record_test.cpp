@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <thread>
 #include <sstream>
 #include <algorithm>
@@ -120,6 +121,37 @@ TEST_CASE("record exits with the program's status and leaves a readable trace") 
   for (const auto& e : fs::directory_iterator(tmp.file("k"))) {
     CHECK(e.path().extension() == ".zst");  // sealed, no .active left
   }
+}
+
+TEST_CASE("the output directory deleted while recording: one clear line, exit 1, the program runs on") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  test::TempDir tmp;
+  const std::string out = tmp.file("t");
+  const std::string done = tmp.file("done");
+  auto recording = std::async(std::launch::async, [&] {
+    return test::run({test::dial9_binary(), "record", "-q", "--rotation-period", "200ms", "-o", out, "--", "/bin/sh",
+                      "-c", std::string(FIXTURE_SPIN) + " 1500 && echo finished > " + done});
+  });
+  // Once the first segment is open, the directory goes.
+  bool active = false;
+  for (int i = 0; i < 500 && !active; ++i) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(out, ec)) active = active || e.path().extension() == ".active";
+    if (!active) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(active);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  fs::remove_all(out);
+  auto r = recording.get();
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  const std::string line = "the output directory '" + out + "' was deleted while recording";
+  size_t at = r.err.find(line);
+  CHECK(at != std::string::npos);
+  CHECK(r.err.find(line, at + 1) == std::string::npos);  // once
+  CHECK(r.err.find("next: dial9 report") == std::string::npos);
+  CHECK_FALSE(fs::exists(out));  // nothing recreated
+  CHECK(test::read_text_file(done) == "finished\n");  // the program ran to its end
 }
 
 TEST_CASE("record follows every thread, with its name, and child processes") {
