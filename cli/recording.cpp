@@ -31,6 +31,7 @@
 #include "cli/stack_unwinding.h"
 #include "cli/units.h"
 #include "base/io.h"
+#include "base/proc_maps.h"
 #include "format/segment_writer.h"
 #include "report/symbols/segment_symbols.h"
 #include "inject/attach.h"
@@ -39,6 +40,17 @@
 
 namespace dial9::cli {
 namespace {
+
+// Whether process `pid` has ended (gone, or a zombie): an attach that fails
+// because its /proc files vanished mid-way says that, not which file.
+bool process_gone(pid_t pid) {
+  auto status = read_small_file("/proc/" + std::to_string(pid) + "/status", 1 << 16);
+  return !status || status_field(*status, "State").rfind("Z", 0) == 0;
+}
+
+std::string exited_while_attaching(pid_t pid) {
+  return "process " + std::to_string(pid) + " exited while dial9 was attaching; nothing was recorded";
+}
 
 constexpr const char* kKallsyms = "/proc/kallsyms";
 
@@ -384,7 +396,9 @@ int run_recording(const RecordingOptions& o, Mode mode) {
     so.note = say;
     auto session = attach ? capture::Session::attach(target, so) : capture::Session::open(target, so);
     if (!session) {
-      if (attach && session.error().errno_value() == ESRCH) return error(kExitRuntimeError, "process " + o.pid + " has exited");
+      if (attach && (session.error().errno_value() == ESRCH || process_gone(target))) {
+        return error(kExitRuntimeError, exited_while_attaching(target));
+      }
       return error(kExitRuntimeError, session.error().message());
     }
     if (!so.timer_sampler && !event_note.empty()) notes.insert(notes.begin(), event_note);
@@ -462,7 +476,7 @@ int run_recording(const RecordingOptions& o, Mode mode) {
         (void)(*writer)->close();
         std::error_code ec;
         if (created) std::filesystem::remove_all(out, ec);
-        return error(kExitRuntimeError, loaded.error().message());
+        return error(kExitRuntimeError, process_gone(target) ? exited_while_attaching(target) : loaded.error().message());
       }
       if (o.verbose) {
         char line[200];

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <cstring>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -190,6 +191,80 @@ TEST_CASE("after many attach cycles the target is back at its baseline") {
   auto [code, verdict] = t.finish();
   INFO(verdict);
   CHECK(code == 0);
+}
+
+TEST_CASE("a target with 2,000 threads is attached with perf and with the agent, and left as it was", "[serial]") {
+  Target t({"hot", "threads=2000"});
+  REQUIRE(t.ready());
+  const size_t threads = std::stoul(status_field(t.pid(), "Threads"));
+  REQUIRE(threads > 2000);
+  const Baseline base = Baseline::of(t.pid());
+  TempDir out;
+  std::vector<std::vector<std::string>> modes = {{"--sampler", "timer"}};
+  if (perf_unavailable().empty()) modes.insert(modes.begin(), std::vector<std::string>{});
+  for (const auto& mode : modes) {
+    std::string dir = out.file("t" + std::to_string(mode.size()));
+    std::vector<std::string> argv = {dial9_binary(), "attach", "-q", "--duration", "0.5s", "-o", dir, attach_pid(t)};
+    argv.insert(argv.begin() + 2, mode.begin(), mode.end());
+    auto r = run(argv);
+    INFO((mode.empty() ? "perf" : "timer") << ": " << r.err);
+    REQUIRE(r.exit_code == 0);
+    auto report = report_json({"--top", "5000", dir});
+    // Every thread is in the trace, named; the one that burns CPU is on top.
+    CHECK(report["overview"]["threads"].get<size_t>() >= threads);
+    REQUIRE(!report["hot_functions"].empty());
+    CHECK(report["hot_functions"][0]["function"] == "(anonymous namespace)::hot_function()");
+    Baseline after = settle(t.pid(), base);
+    CHECK(after.threads == base.threads);
+    CHECK(after.caught == base.caught);
+    CHECK(after.timers == base.timers);  // the agent's 2,000 per-thread timers are gone
+    INFO("descriptors before: " << base.fd_list << "\nafter: " << after.fd_list);
+    CHECK(after.fds == base.fds);
+  }
+  auto [code, verdict] = t.finish();
+  INFO(verdict);
+  CHECK(code == 0);
+}
+
+TEST_CASE("a target exiting while dial9 attaches gets one line and a clean end, never a crash or a hang") {
+  // `sleep` for 0-60 ms, attached at once: it exits before, during or after
+  // the attach (with perf, and with the agent injected into its nanosleep).
+  std::mt19937 rng(std::random_device{}());
+  TempDir out;
+  const bool perf = perf_unavailable().empty();
+  std::map<std::string, int> outcomes;
+  for (int i = 0; i < trials(16); ++i) {
+    int fd = -1;
+    char secs[16];
+    std::snprintf(secs, sizeof secs, "0.%03u", static_cast<unsigned>(rng() % 60));
+    pid_t pid = spawn({"sleep", secs}, &fd);
+    REQUIRE(pid > 0);
+    const std::string dir = out.file("t" + std::to_string(i));
+    std::vector<std::string> argv = {"timeout", "-s", "KILL", "30", dial9_binary(), "attach", "-q",
+                                     "--duration", "1s", "-o", dir, std::to_string(pid)};
+    if (i % 2 == 1 || !perf) argv.insert(argv.begin() + 7, {"--sampler", "timer"});
+    auto r = run(argv);
+    ::waitpid(pid, nullptr, 0);
+    ::close(fd);
+    INFO(i << " (sleep " << secs << "): exit " << r.exit_code << ": " << r.err);
+    if (r.exit_code == 0) {
+      ++outcomes["recorded"];
+      CHECK(r.err.empty());  // -q
+      CHECK(report_json({dir})["overview"]["segments"] == 1);  // sealed and readable
+    } else {
+      // Gone before dial9 looked (2: not a process to attach to), or while
+      // it attached (1); nothing left behind either way.
+      ++outcomes[std::to_string(r.exit_code)];
+      CHECK((r.exit_code == 1 || r.exit_code == 2));
+      CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+      CHECK((r.err.find("exited while dial9 was attaching") != std::string::npos ||
+             r.err.find("has exited") != std::string::npos || r.err.find("no process") != std::string::npos ||
+             r.err.find("no thread of the program is waiting") != std::string::npos));
+      CHECK_FALSE(std::filesystem::exists(dir));
+    }
+  }
+  for (const auto& [what, n] : outcomes) UNSCOPED_INFO(what << ": " << n);
+  CHECK(outcomes.size() >= 1);
 }
 
 TEST_CASE("dial9 killed at each step of an injection leaves the target alive and correct, the agent inert") {
