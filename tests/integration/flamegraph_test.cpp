@@ -151,7 +151,10 @@ TEST_CASE("export --flamegraph --diff: against itself all grey, the base read wi
                "--thread", "worker-0"})
               .exit_code == 0);
   size_t coloured = 0;
-  for (const auto& f : read_svg(dir.file("d.svg"))["frames"]) coloured += !grey(f["fill"]);
+  // Named: a range-for over read_svg(...)["frames"] would walk a member of
+  // a temporary already destroyed (ASan: heap-use-after-free).
+  const auto same_threads = read_svg(dir.file("d.svg"));
+  for (const auto& f : same_threads["frames"]) coloured += !grey(f["fill"]);
   CHECK(coloured == 0);
 
   // Against another program's trace, golden's own functions are new there:
@@ -159,7 +162,8 @@ TEST_CASE("export --flamegraph --diff: against itself all grey, the base read wi
   std::string other = std::string(DIAL9_SOURCE_DIR) + "/tests/data/demo.bin.zst";
   REQUIRE(run({dial9_binary(), "export", golden_trace_path(), "--flamegraph", dir.file("o.svg"), "--diff", other})
               .exit_code == 0);
-  for (const auto& f : read_svg(dir.file("o.svg"))["frames"]) {
+  const auto against_other = read_svg(dir.file("o.svg"));
+  for (const auto& f : against_other["frames"]) {
     int r = 0, g = 0, b = 0;
     REQUIRE(std::sscanf(f["fill"].get<std::string>().c_str(), "rgb(%d,%d,%d)", &r, &g, &b) == 3);
     INFO(f["name"]);
