@@ -175,6 +175,9 @@ struct SegmentWriter::Impl {
                     "' was deleted while recording, so nothing more can be written (record into a directory "
                     "that stays)",
                 ENOENT);
+    } else if (e.errno_value() == ENOSPC) {
+      e = Error(e.message() + " (free space on that filesystem, or keep the recording within a total-size budget)",
+                ENOSPC);
     }
     error = e;
     log(e.message() + "; recording stops writing (dropped data is counted), sealed segments are untouched");

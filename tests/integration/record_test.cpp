@@ -13,6 +13,7 @@
 #include <thread>
 #include <sstream>
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 
 #include <filesystem>
@@ -152,6 +153,28 @@ TEST_CASE("the output directory deleted while recording: one clear line, exit 1,
   CHECK(r.err.find("next: dial9 report") == std::string::npos);
   CHECK_FALSE(fs::exists(out));  // nothing recreated
   CHECK(test::read_text_file(done) == "finished\n");  // the program ran to its end
+}
+
+TEST_CASE("a full disk while recording: one clear line, exit 1, sealed segments readable, the program runs on") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  test::TempDir tmp;
+  const std::string mnt = tmp.file("small");
+  test::SmallDisk disk(mnt, "64k");
+  if (!disk.skip_reason().empty()) DIAL9_SKIP(disk.skip_reason());
+  const std::string out = mnt + "/t", done = tmp.file("done");
+  // Uncompressed 200 ms segments of ~12 KiB: the fifth or sixth finds the
+  // disk full.
+  auto r = test::run({test::dial9_binary(), "record", "-q", "--rotation-period", "200ms", "--compression", "none", "-o",
+                      out, "--", "/bin/sh", "-c", std::string(FIXTURE_SPIN) + " 2500 && echo finished > " + done});
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_THAT(r.err, Catch::Contains("No space left on device") && Catch::Contains("free space on that filesystem"));
+  CHECK(test::read_text_file(done) == "finished\n");  // the program ran to its end
+  auto report = report_json({out});
+  CHECK(report["overview"]["segments"].get<int>() >= 2);
+  CHECK(report["overview"]["skipped_segments"].empty());
+  CHECK(report["overview"]["cpu_samples"].get<uint64_t>() > 200);
 }
 
 TEST_CASE("record follows every thread, with its name, and child processes") {

@@ -2,7 +2,6 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -473,17 +472,10 @@ TEST_CASE("SIGKILL at 200 random moments loses nothing that was sealed, .active 
 }
 
 TEST_CASE("a full disk is reported once, sealed segments stay intact") {
-  if (::geteuid() != 0) DIAL9_SKIP("mounting a small tmpfs needs root");
   test::TempDir tmp;
   std::string mnt = tmp.file("small");
-  REQUIRE(::mkdir(mnt.c_str(), 0700) == 0);
-  if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m") != 0) {
-    DIAL9_SKIP(std::string("cannot mount a tmpfs here: ") + std::strerror(errno));
-  }
-  struct Unmount {
-    std::string p;
-    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
-  } unmount{mnt};
+  test::SmallDisk disk(mnt, "1m");
+  if (!disk.skip_reason().empty()) DIAL9_SKIP(disk.skip_reason());
   SegmentOptions o = small_options(mnt);
   o.max_total_size = 0;  // no budget: the disk fills up
   o.max_file_size = 128 << 10;

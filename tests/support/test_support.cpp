@@ -3,11 +3,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -252,6 +256,18 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+SmallDisk::SmallDisk(const std::string& dir, const std::string& size) : dir_(dir) {
+  if (::geteuid() != 0) {
+    skip_ = "mounting a small tmpfs needs root";
+  } else if (::mkdir(dir.c_str(), 0700) != 0 || ::mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) != 0) {
+    skip_ = std::string("cannot mount a tmpfs here: ") + std::strerror(errno);
+  }
+}
+
+SmallDisk::~SmallDisk() {
+  if (skip_.empty()) ::umount2(dir_.c_str(), MNT_DETACH);
 }
 
 void write_file_bytes(const std::string& path, std::span<const uint8_t> data) {

@@ -95,6 +95,21 @@ class TempDir {
   std::string path_;
 };
 
+// A small tmpfs mounted at `dir` (created) for the scope, so a test can fill
+// a disk. Needs root; `skip_reason()` says why it could not be mounted
+// ("" when it was).
+class SmallDisk {
+ public:
+  SmallDisk(const std::string& dir, const std::string& size);
+  ~SmallDisk();
+  SmallDisk(const SmallDisk&) = delete;
+  SmallDisk& operator=(const SmallDisk&) = delete;
+  const std::string& skip_reason() const { return skip_; }
+
+ private:
+  std::string dir_, skip_;
+};
+
 // The CPU samples of a trace directory, symbolized with report's Symbolizer:
 // function names leaf first.
 struct SymbolizedSample {
