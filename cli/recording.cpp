@@ -31,7 +31,6 @@
 #include "cli/stack_unwinding.h"
 #include "cli/units.h"
 #include "base/io.h"
-#include "base/proc_maps.h"
 #include "format/segment_writer.h"
 #include "report/symbols/segment_symbols.h"
 #include "inject/attach.h"
@@ -41,11 +40,12 @@
 namespace dial9::cli {
 namespace {
 
-// Whether process `pid` has ended (gone, or a zombie): an attach that fails
-// because its /proc files vanished mid-way says that, not which file.
+// Whether process `pid` has ended, by preflight's reading of /proc (a
+// zombie main thread with other threads alive has not): an attach that
+// fails because its /proc files vanished mid-way says that, not which file.
 bool process_gone(pid_t pid) {
-  auto status = read_small_file("/proc/" + std::to_string(pid) + "/status", 1 << 16);
-  return !status || status_field(*status, "State").rfind("Z", 0) == 0;
+  const inject::ProcessFacts f = inject::read_process_facts(pid);
+  return !f.exists || !f.live_threads;
 }
 
 std::string exited_while_attaching(pid_t pid) {

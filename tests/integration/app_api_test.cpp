@@ -195,8 +195,7 @@ TEST_CASE("attach serves the app API of a running program from the attach on, an
   int out_fd = -1;
   const pid_t pid = spawn({FIXTURE_APP_API, "loop", "3000"}, &out_fd);
   REQUIRE(pid > 0);
-  std::string line;
-  for (char c; ::read(out_fd, &c, 1) == 1 && c != '\n';) line += c;
+  const std::string line = read_line(out_fd);
   REQUIRE(line == "ready");
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // ticks ~0..49 go unrecorded
   const auto fds_before = fd_targets(pid);
@@ -279,8 +278,7 @@ TEST_CASE("the Asio echo server's slow handler shows as long polls with its loca
                              "--threads", "2", "--slow-every", "50"},
                             &out_fd);
   REQUIRE(dial9 > 0);
-  std::string line;
-  for (char c; ::read(out_fd, &c, 1) == 1 && c != '\n';) line += c;
+  const std::string line = read_line(out_fd);
   REQUIRE(line.rfind("listening on ", 0) == 0);
   const std::string port = line.substr(13);
   auto load = run({EXAMPLE_LOAD_GEN, "--port", port, "--connections", "8", "--duration", "2"});
@@ -336,8 +334,7 @@ TEST_CASE("attach to the Asio echo server under load records its handlers from t
   int out_fd = -1;
   const pid_t server = spawn({EXAMPLE_ECHO_SERVER, "--port", "0", "--threads", "2"}, &out_fd);
   REQUIRE(server > 0);
-  std::string line;
-  for (char c; ::read(out_fd, &c, 1) == 1 && c != '\n';) line += c;
+  const std::string line = read_line(out_fd);
   REQUIRE(line.rfind("listening on ", 0) == 0);
   const std::string port = line.substr(13);
   // Load for 3 s; dial9 attaches after 1 s for 1 s.

@@ -38,9 +38,7 @@ class Target {
   explicit Target(std::vector<std::string> options) {
     options.insert(options.begin(), FIXTURE_ATTACH_TARGET);
     pid_ = spawn(options, &out_);
-    std::string line;
-    for (char c; ::read(out_, &c, 1) == 1 && c != '\n';) line += c;
-    ready_ = line == "ready";
+    ready_ = read_line(out_) == "ready";
   }
   ~Target() {
     if (pid_ > 0) {
@@ -417,8 +415,7 @@ TEST_CASE("attach refuses what it cannot attach to, in one line that says why") 
 TEST_CASE("a process whose main thread has exited is attached through its live threads") {
   int fd = -1;
   pid_t pid = spawn({FIXTURE_MAIN_EXITS}, &fd);
-  std::string line;
-  for (char c; ::read(fd, &c, 1) == 1 && c != '\n';) line += c;
+  const std::string line = read_line(fd);
   REQUIRE(line == "ready");
   for (int i = 0; i < 100 && status_field(pid, "State").rfind("Z", 0) != 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -74,6 +74,14 @@ inline pid_t spawn(const std::vector<std::string>& argv, int* out_fd) {
   return pid;
 }
 
+// One line from `fd`, without its newline ("" at end of input): a spawned
+// program's "ready" or "listening on PORT".
+inline std::string read_line(int fd) {
+  std::string line;
+  for (char c; ::read(fd, &c, 1) == 1 && c != '\n';) line += c;
+  return line;
+}
+
 inline std::string read_to_end(int fd) {
   std::string out;
   char buf[4096];
