@@ -12,6 +12,18 @@
 #   median [FORMAT]        the median of the numbers on stdin (one a line; the
 #                          mean of the middle two for an even count), printed
 #                          with printf FORMAT, "%.3f" by default.
+#   spread [FORMAT]        the same median and the spread of the numbers:
+#                          "MEDIAN (MIN–MAX)", each printed with FORMAT.
+#   json_value FILE EXPR [FORMAT]
+#                          the Python expression EXPR over the JSON document
+#                          in FILE (as d), printed with FORMAT ("%s").
+#   md_header COL...       a Markdown table's header row and separator.
+#   md_row CELL...         one row of it.
+#   target_row TARGET MEASURED CONDITION
+#                          a row of a "target | measured | status" table:
+#                          status "met" when the awk expression CONDITION
+#                          holds, else "**missed**" (bench/run gathers these
+#                          rows into the summary at the top of BENCHMARKS.md).
 #   machine                "machine: N CPUs, <CPU model>", for the line each
 #                          script prints to stderr.
 #   prepare_demo_recordings NAME
@@ -38,13 +50,14 @@
 #                          10 ms) and peak RSS (KiB, from /usr/bin/time) to
 #                          NAME's lists.
 #   median_wall NAME       the median wall time of NAME's runs, s ("%.3f").
+#   spread_wall NAME       "MEDIAN (MIN–MAX)" of the same, s.
 #   median_rss NAME        the median peak RSS of NAME's runs, KiB ("%.3f").
 #   median_rss_mib NAME    the same in MiB, unformatted.
-#   throughput_header WIDTH
-#   throughput_row WIDTH LABEL SAMPLES NAME
-#                          a table of samples, median wall time, samples per
-#                          second and median peak RSS per measured NAME, its
-#                          first column WIDTH characters wide.
+#   throughput_header
+#   throughput_row LABEL SAMPLES NAME
+#                          a Markdown table of samples, wall time (median and
+#                          spread), samples per second (of the median) and
+#                          median peak RSS per measured NAME.
 
 require_perf() {
   command -v perf >/dev/null || { echo "$0: perf is required (apt-get install linux-perf)" >&2; exit 1; }
@@ -56,6 +69,34 @@ require_time() {
 
 median() {
   sort -n | awk -v fmt="${1:-%.3f}" '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf fmt, m}'
+}
+
+spread() {
+  sort -n | awk -v fmt="${1:-%.3f}" '{a[NR]=$1} END {
+    m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2
+    printf fmt " (" fmt "–" fmt ")", m, a[1], a[NR] }'
+}
+
+json_value() {
+  python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(sys.argv[3] % eval(sys.argv[2]))' \
+    "$1" "$2" "${3:-%s}"
+}
+
+md_row() {
+  printf '| %s ' "$@"
+  printf '|\n'
+}
+
+md_header() {
+  md_row "$@"
+  printf '|---%.0s' "$@"
+  printf '|\n'
+}
+
+target_row() {
+  local status='**missed**'
+  awk "BEGIN { exit !($3) }" && status=met
+  md_row "$1" "$2" "$status"
 }
 
 machine() {
@@ -113,15 +154,18 @@ measure() {
 # shellcheck disable=SC2086
 median_wall() { printf '%s\n' ${bench_wall[$1]} | median %.3f; }
 # shellcheck disable=SC2086
+spread_wall() { printf '%s\n' ${bench_wall[$1]} | spread %.3f; }
+# shellcheck disable=SC2086
 median_rss() { printf '%s\n' ${bench_rss[$1]} | median %.3f; }
 median_rss_mib() { awk -v k="$(median_rss "$1")" 'BEGIN{print k/1024}'; }
 
 throughput_header() {
-  printf "%-${1}s %10s %10s %14s %12s\n" input samples "wall s" "samples/s" "peak RSS"
+  md_header input samples "wall s" "samples/s" "peak RSS"
 }
 
 throughput_row() {
-  local width=$1 label=$2 n=$3 name=$4
-  printf "%-${width}s %10d %10.3f %14.0f %7.1f MiB\n" "$label" "$n" "$(median_wall "$name")" \
-    "$(awk -v n="$n" -v w="$(median_wall "$name")" 'BEGIN{print n/w}')" "$(median_rss_mib "$name")"
+  local label=$1 n=$2 name=$3
+  md_row "$label" "$n" "$(spread_wall "$name")" \
+    "$(awk -v n="$n" -v w="$(median_wall "$name")" 'BEGIN{printf "%.0f", n/w}')" \
+    "$(awk -v m="$(median_rss_mib "$name")" 'BEGIN{printf "%.1f MiB", m}')"
 }

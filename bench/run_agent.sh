@@ -11,6 +11,7 @@
 #   3. the agent's memory in the program: bench_spin's peak RSS under the
 #      timer sampler against bare.
 # Medians of DIAL9_BENCH_RUNS (default 7), variants interleaved.
+# Prints its results as Markdown (bench/run puts them in docs/BENCHMARKS.md).
 # Usage: bench/run_agent.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,11 +39,16 @@ for ((i = 0; i < runs; ++i)); do
   tgkill+=("$(awk '/^tgkill_ns/ {print $2 / 1000}' <<<"$out")")
 done
 h=$(med "${handler[@]}"); r=$(med "${roundtrip[@]}"); k=$(med "${tgkill[@]}")
-printf 'timer sampler per sample: %s us in the handler + %s us signal round trip (upper bound) = %s us\n' \
-  "$h" "$r" "$(awk -v a="$h" -v b="$r" 'BEGIN{printf "%.2f", a + b}')"
-printf 'without the tgkill a timer does not make (%s us, the call alone): %s us per sample\n' \
-  "$k" "$(awk -v a="$h" -v b="$r" -v c="$k" 'BEGIN{printf "%.2f", a + b - c}')"
-
+sp() { printf '%s\n' "$@" | spread %.2f; }
+per_sample=$(awk -v a="$h" -v b="$r" -v c="$k" 'BEGIN{printf "%.2f", a + b - c}')
+echo "Medians (min–max) of $runs runs."
+echo
+md_header measurement figure
+md_row "time in the signal handler per sample (\`record -v --sampler timer\` of \`bench_spin 3000\`)" "$(sp "${handler[@]}") µs"
+md_row "signal round trip with \`tgkill\` (an upper bound of the kernel's part)" "$(sp "${roundtrip[@]}") µs"
+md_row "\`tgkill\` of an ignored signal (the system call alone, which a timer does not make)" "$(sp "${tgkill[@]}") µs"
+md_row "timer sampler per sample: handler + round trip − the \`tgkill\` call" \
+  "**$per_sample µs** (upper bound $(awk -v a="$h" -v b="$r" 'BEGIN{printf "%.2f", a + b}') µs with the call)"
 # 2. Fixed cost of the preload when perf samples.
 declare -a with without
 for ((i = 0; i < runs * 3; ++i)); do
@@ -51,13 +57,19 @@ for ((i = 0; i < runs * 3; ++i)); do
   rm -rf "$work/w$i" "$work/n$i"
 done
 w=$(FMT=%.0f med "${with[@]}"); n=$(FMT=%.0f med "${without[@]}")
-printf 'record of a 20 ms program: %.1f ms with the agent preloaded, %.1f ms with --no-agent (+%.1f ms)\n' \
-  "$(awk -v v="$w" 'BEGIN{print v/1000}')" "$(awk -v v="$n" 'BEGIN{print v/1000}')" "$(awk -v a="$w" -v b="$n" 'BEGIN{print (a-b)/1000}')"
+to_ms() { printf '%s\n' "$@" | awk '{print $1 / 1000}' | spread %.1f; }
+md_row "\`record\` of a 20 ms program, agent preloaded against \`--no-agent\` ($((runs * 3)) runs)" \
+  "$(to_ms "${with[@]}") ms against $(to_ms "${without[@]}") ms (+$(awk -v a="$w" -v b="$n" 'BEGIN{printf "%.1f", (a-b)/1000}') ms)"
 
 # 3. Memory in the program.
 bare_kib=$(/usr/bin/time -f '%M' "$spin" 500 2>&1 >/dev/null | tail -1)
 rm -rf "$work/m"
 agent_kib=$("$dial9" record -q --sampler timer -o "$work/m" -- /usr/bin/time -f 'child %M' "$spin" 500 2>&1 >/dev/null |
             grep '^child' | awk '{print $2}')
-printf 'peak RSS of bench_spin: %s KiB bare, %s KiB with the timer sampler (+%s KiB)\n' "$bare_kib" "$agent_kib" \
-  "$((agent_kib - bare_kib))"
+md_row "peak RSS of \`bench_spin 500\` (one thread), bare → timer sampler (one run)" \
+  "$bare_kib → $agent_kib KiB (+$((agent_kib - bare_kib)) KiB)"
+echo
+md_header "target (issue #7)" measured status
+target_row "timer sampler ≤ 3.5 µs per sample" "$per_sample µs" "$per_sample <= 3.5"
+target_row "agent memory ≤ 4 MiB + 64 KiB per thread" "+$((agent_kib - bare_kib)) KiB, one thread" \
+  "$((agent_kib - bare_kib)) <= 4096 + 64"

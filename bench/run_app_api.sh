@@ -27,6 +27,7 @@
 # The agent runs must report the API active (dial9_active in the
 # benchmark's context): else the script fails, so bare figures are never
 # printed as the agent's.
+# Prints its results as Markdown (bench/run puts them in docs/BENCHMARKS.md).
 # Usage: bench/run_app_api.sh [bench_app_api options...]  e.g. --benchmark_filter=Event
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -96,6 +97,9 @@ def per_call(path):
             runs.setdefault(name, []).append(b["per_call"] * 1e9)
         elif b.get("aggregate_name") == "median":
             med[name] = b["per_call"] * 1e9
+    # One repetition has no aggregates: its run is the median.
+    for n, v in runs.items():
+        med.setdefault(n, sorted(v)[len(v) // 2])
     return {n: (med[n], min(runs.get(n, [med[n]])), max(runs.get(n, [med[n]]))) for n in med}
 
 def grab(pattern, text, default=0):
@@ -138,35 +142,57 @@ def label(name):
 def order(name):
     return ("Paced" in name, list(labels).index(base(name)) if base(name) in labels else len(labels), name)
 
-def fmt(t):
-    return f"{t[0]:6.2f} ({t[1]:.2f}-{t[2]:.2f})" if t else "-"
+def cell(t):
+    return f"{t[0]:.2f} ({t[1]:.2f}–{t[2]:.2f})" if t else "–"
 
-print(f"{'ns per call, median (min-max)':<46} {'no agent':>20} {'agent':>20} {'lost':>7}")
+print("CPU ns per API call, median (min–max) of the repetitions; a span enter + exit or a poll begin + end is two calls.")
+print()
+print("| ns per call | no agent | dial9 record | calls lost |")
+print("|---|---|---|---|")
 flagged = []
 for name in sorted(agent.keys() | bare.keys(), key=order):
     c = counts.get(name)
     lost = ""
     if c and c["calls"]:
         share = 1 - c["in_trace"] / c["calls"]
-        lost = f"{100 * share:6.2f}%"
+        lost = f"{100 * share:.2f}%"
         if share > 0.01:
-            lost += " !"
+            lost = f"**{lost} !**"
             flagged.append(name)
-    print(f"{label(name):<46} {fmt(bare.get(name)):>20} {fmt(agent.get(name)):>20} {lost:>7}")
-print("targets: 2 ns per call without the agent; with it 50 ns (stretch 20 ns) per custom event or span enter/exit")
+    print(f"| {label(name).strip()} | {cell(bare.get(name))} | {cell(agent.get(name))} | {lost} |")
 print()
-print("under dial9 record, every run of each benchmark (estimation runs included):")
-print(f"{'benchmark':<48} {'API calls':>11} {'in trace':>11} {'ring full':>10} {'batches lost':>12} {'kept up with':>14} {'trace':>9}")
+print("Under `dial9 record`, every run of each benchmark (estimation runs included). API calls: what the program called; "
+      "in trace: API events in the trace (`dial9 dump`); ring full: records the agent dropped for a full per-thread ring; "
+      "batches lost: batches dropped for a full socket to `dial9 record`, or by its segment writer; kept up with: events "
+      "in the trace per second of timed loop, a capacity only where calls were lost.")
+print()
+print("| benchmark | API calls | in trace | ring full | batches lost | kept up with | trace |")
+print("|---|---|---|---|---|---|---|")
 for name, c in sorted(counts.items(), key=lambda kv: order(kv[0])):
     rate = c["in_trace"] / c["loop_s"] / 1e6 if c["loop_s"] else 0
-    print(f"{name:<48} {c['calls']:11.0f} {c['in_trace']:11.0f} {c['lost_ring']:10.0f} "
-          f"{c['lost_batches'] + c['writer_batches']:12.0f} {rate:9.2f} M/s {c['mib']:6.1f} MiB")
-print("(API calls: what the program called; in trace: API events in the trace (dial9 dump); ring full: records the agent")
-print(" dropped for a full per-thread ring; batches lost: batches dropped for a full socket to dial9 record, or by its")
-print(" segment writer; kept up with: events in the trace per second of timed loop, a capacity only where calls were lost)")
+    print(f"| `{name}` | {c['calls']:.0f} | {c['in_trace']:.0f} | {c['lost_ring']:.0f} | "
+          f"{c['lost_batches'] + c['writer_batches']:.0f} | {rate:.2f} M/s | {c['mib']:.1f} MiB |")
 if flagged:
     print()
-    print(f"FLAG: {len(flagged)} benchmark(s) lost more than 1% of their calls under dial9 record: " + ", ".join(flagged))
-    print("      their ns/call with the agent is a mix of recorded and dropped (cheaper) calls, not the cost of recording;")
-    print("      the *Paced rows, within the agent's drain rate, are.")
+    print(f"**!** {len(flagged)} benchmark(s) lost more than 1% of their calls under dial9 record: their ns/call with the "
+          "agent is a mix of recorded and dropped (cheaper) calls, not the cost of recording; the paced rows, within "
+          "the agent's drain rate, are.")
+
+# Targets, for the shell to print: bare C++ calls, and recorded (paced) event and span calls.
+def med(table, name):
+    return table[name][0] if name in table else float("nan")
+cxx_bare = max(med(bare, n) for n in ("BM_Event", "BM_Span", "BM_Scope", "BM_Poll", "BM_Wake") if n in bare)
+paced = {base(n): v[0] for n, v in agent.items() if "Paced" in n}
+with open(f"{work}/targets", "w") as f:
+    f.write(f"{cxx_bare:.2f} {paced.get('BM_Event', float('nan')):.1f} {paced.get('BM_Span', float('nan')):.1f} "
+            f"{paced.get('BM_Scope', float('nan')):.1f}\n")
 EOF
+# The targets need every benchmark: not with a filter.
+(($# == 0)) || exit 0
+read -r cxx_bare event span scope <"$work/targets"
+echo
+md_header "target (issue #8)" measured status
+target_row "≤ 2 ns per C++ API call without the agent" "at most $cxx_bare ns" "$cxx_bare <= 2"
+target_row "≤ 50 ns (stretch 20) per custom event, recorded (paced, nothing lost)" "$event ns" "$event <= 50"
+target_row "≤ 50 ns (stretch 20) per span enter or exit, recorded (paced)" "$span ns (\`Span\`), $scope ns (\`DIAL9_SCOPE\`)" \
+  "$span <= 50 && $scope <= 50"

@@ -9,6 +9,7 @@
 #   3. attach + record 0.3 s + detach, wall time, for dial9 with perf
 #      events, dial9 with the agent, and `perf record -p PID -- sleep 0.3`.
 # Medians of DIAL9_BENCH_RUNS (default 7), variants interleaved.
+# Prints its results as Markdown (bench/run puts them in docs/BENCHMARKS.md).
 # Usage: bench/run_attach.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +23,7 @@ dial9=$build/cli/dial9
 work=$(mktemp -d -t dial9-bench-attach.XXXXXX)
 "$build/bench/bench_attach_target" hot > "$work/target.out" &
 target=$!
-trap 'kill $target 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $target 2>/dev/null || true; rm -rf "$work"' EXIT
 until grep -q ready "$work/target.out" 2>/dev/null; do sleep 0.05; done
 med() { printf '%s\n' "$@" | median "${FMT:-%.1f}"; }
 us_since() { echo $(( ($(date +%s%N) - $1) / 1000 )); }
@@ -44,14 +45,24 @@ for ((i = 0; i < runs; ++i)); do
   perf record -q -F 999 -e cpu-clock -g -o "$work/perf.data" -p "$target" -- sleep 0.3 >/dev/null 2>&1
   wall_linux+=("$(us_since "$t0")")
 done
-printf 'attach to first sample: %s ms with perf events, %s ms loading the agent (timer sampler)\n' \
-  "$(med "${first_perf[@]}")" "$(med "${first_timer[@]}")"
-printf 'thread stopped to load the agent: %s us (no thread is stopped with perf events)\n' "$(FMT=%.0f med "${stopped[@]}")"
-wp=$(FMT=%.0f med "${wall_perf[@]}"); wt=$(FMT=%.0f med "${wall_timer[@]}"); wl=$(FMT=%.0f med "${wall_linux[@]}")
-printf 'attach + record 0.3 s + detach: dial9 %.0f ms (perf events), %.0f ms (agent); perf record -p %.0f ms; overhead beyond the 0.3 s: %.0f / %.0f / %.0f ms\n' \
-  "$(awk -v v="$wp" 'BEGIN{print v/1000}')" "$(awk -v v="$wt" 'BEGIN{print v/1000}')" "$(awk -v v="$wl" 'BEGIN{print v/1000}')" \
-  "$(awk -v v="$wp" 'BEGIN{print v/1000-300}')" "$(awk -v v="$wt" 'BEGIN{print v/1000-300}')" "$(awk -v v="$wl" 'BEGIN{print v/1000-300}')"
+sp() { printf '%s\n' "$@" | spread "${FMT:-%.1f}"; }
+to_ms() { printf '%s\n' "$@" | awk '{print $1 / 1000 - 300}' | spread %.0f; }
+fp=$(med "${first_perf[@]}"); ft=$(med "${first_timer[@]}"); st=$(FMT=%.0f med "${stopped[@]}")
 kill -TERM "$target"
 wait "$target" || true
 verdict=$(tail -1 "$work/target.out")
-echo "target after $((runs * 2)) attaches: $verdict"
+echo "Medians (min–max) of $runs runs, the three variants interleaved."
+echo
+md_header measurement figure
+md_row "attach to first sample, perf events (\`attach -v\`, from dial9's start)" "$(sp "${first_perf[@]}") ms"
+md_row "attach to first sample, agent injected (\`--sampler timer\`)" "$(sp "${first_timer[@]}") ms"
+md_row "target thread stopped to load the agent (none with perf events)" "$(FMT=%.0f sp "${stopped[@]}") µs"
+md_row "attach + record 0.3 s + detach, beyond the 0.3 s: dial9, perf events" "$(to_ms "${wall_perf[@]}") ms"
+md_row "the same, dial9 with the agent" "$(to_ms "${wall_timer[@]}") ms"
+md_row "the same, \`perf record -F 999 -e cpu-clock -g -p PID -- sleep 0.3\`" "$(to_ms "${wall_linux[@]}") ms"
+md_row "the fixture after $((runs * 2)) attaches" "$verdict"
+echo
+md_header "target (issue #7)" measured status
+target_row "attach to first sample ≤ 300 ms (stretch 100 ms), perf events" "$fp ms" "$fp <= 300"
+target_row "attach to first sample ≤ 300 ms (stretch 100 ms), agent" "$ft ms" "$ft <= 300"
+target_row "target threads stopped ≤ 10 ms (stretch 2 ms)" "$st µs" "$st <= 10000"

@@ -8,7 +8,8 @@
 #   - bytes per sample on disk, against perf's `-g` and `--call-graph dwarf`
 #     perf.data (perf keeps the 8 KiB stack copies; dial9 keeps only the
 #     resulting stack).
-# Usage: bench/run_callgraph.sh   (env: DIAL9_BENCH_RUNS=5)
+# Prints its results as Markdown (bench/run puts them in docs/BENCHMARKS.md).
+# Usage: bench/run_callgraph.sh   (env: DIAL9_BENCH_RUNS=5, DIAL9_BENCH_SPIN_WORK=12000)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${DIAL9_BENCH_BUILD:-$(cd "$here/.." && pwd)/build-bench}
@@ -17,13 +18,13 @@ command -v perf >/dev/null || { echo "$0: perf is required (apt-get install linu
 "$here/build.sh" dial9 bench_spin >/dev/null
 
 dial9=$build/cli/dial9
-spin=("$build/bench/bench_spin" work:12000)
+spin=("$build/bench/bench_spin" "work:${DIAL9_BENCH_SPIN_WORK:-12000}")
 work=$(mktemp -d -t dial9-bench-callgraph.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$here/lib.sh"  # median
-declare -A wall cpu perkib usper
+
 variants=(bare fp auto dwarf perf_fp perf_dwarf)
 run_variant() {  # prints "wall_s recorder_cpu_s bytes samples unwind_us"
   local v=$1 out=$work/$1
@@ -33,7 +34,7 @@ run_variant() {  # prints "wall_s recorder_cpu_s bytes samples unwind_us"
   case $v in
     bare)
       /usr/bin/time -f '%U %S' -o "$work/time" "${spin[@]}"
-      echo "$(( ($(date +%s%N) - t0) ))e-9 $(awk '{print $1 + $2}' "$work/time") 0 1 0"; return ;;
+      echo "$(( $(date +%s%N) - t0 ))e-9 $(awk '{print $1 + $2}' "$work/time") 0 1 0"; return ;;
     fp|auto|dwarf)
       /usr/bin/time -f '%U %S' -o "$work/time" "$dial9" record -e cpu-clock -F 999 --call-graph "$v" -o "$out" -- \
         "${spin[@]}" 2>"$work/err"
@@ -64,14 +65,24 @@ for ((i = 0; i < runs; ++i)); do
     col[$v.us]+="$u "
   done
 done
+# One value per line on purpose.
+# shellcheck disable=SC2086
 m() { printf '%s\n' ${col[$1]} | median; }
+# shellcheck disable=SC2086
+sp() { printf '%s\n' ${col[$1]} | spread "$2"; }
 bare=$(m bare.wall)
-echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $runs runs each, interleaved; bench_spin work:12000, cpu-clock 999 Hz" >&2
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $runs runs each, interleaved; ${spin[1]}, cpu-clock 999 Hz" >&2
 bare_cpu=$(m bare.cpu)
-printf '%-26s %10s %12s %14s %14s\n' variant "vs bare" "recorder CPU" "unwind/sample" "bytes/sample"
+echo "\`bench_spin ${spin[1]}\` at 999 Hz (cpu-clock), median (min–max) of $runs interleaved runs; bare: $(sp bare.wall %.2f) s."
+echo
+md_header variant "wall time" "vs bare" "recorder CPU" "unwinding per sample" "bytes per sample"
 for v in fp auto dwarf perf_fp perf_dwarf; do
   name=$v
-  case $v in fp|auto|dwarf) name="dial9 --call-graph $v" ;; perf_fp) name="perf -g" ;; perf_dwarf) name="perf --call-graph dwarf" ;; esac
-  printf '%-26s %9.3fx %10.3f s %11s us %14s\n' "$name" "$(awk -v a="$(m $v.wall)" -v b="$bare" 'BEGIN{print a/b}')" \
-    "$(awk -v a="$(m $v.cpu)" -v b="$bare_cpu" 'BEGIN{print a-b}')" "$( [[ $v == perf_* ]] && echo - || m $v.us)" "$(m $v.bps)"
+  case $v in fp|auto|dwarf) name="\`dial9 record --call-graph $v\`" ;; perf_fp) name="\`perf record -g\`" ;;
+    perf_dwarf) name="\`perf record --call-graph dwarf\`" ;; esac
+  md_row "$name" "$(sp "$v.wall" %.2f) s" "$(awk -v a="$(m "$v.wall")" -v b="$bare" 'BEGIN{printf "%.3f×", a/b}')" \
+    "$(awk -v a="$(m "$v.cpu")" -v b="$bare_cpu" 'BEGIN{printf "%.2f s", a-b}')" \
+    "$( [[ $v == perf_* ]] && echo – || echo "$(sp "$v.us" %.1f) µs")" "$(sp "$v.bps" %.1f)"
 done
+echo
+echo "Recorder CPU: the recording's user + system CPU time minus the bare program's (medians)."

@@ -5,6 +5,8 @@
 # prints its medians as ratios to those, which drift less than absolute
 # times on this shared 2-core machine.
 #
+# Without options it prints Markdown (bench/run puts it in docs/BENCHMARKS.md);
+# with them, bench_codec's own output.
 # Usage: bench/run_codec.sh [bench_codec options...]    e.g. --json, --runs 11
 # Environment: DIAL9_BENCH_BUILD (build dir, default build-bench),
 #              DIAL9_BENCH_FIXTURE (gzip'd trace), DIAL9_BENCH_CPU (default 0),
@@ -54,5 +56,38 @@ echo "timing baselines: gzip -dc, zstd -dc ($runs runs each, CPU $cpu)" >&2
 gzip_ms=$(median_ms gzip -dc "$fixture")
 zstd_ms=$(median_ms zstd -q -dc "$zst")
 
-exec "$build/bench/bench_codec" --fixture "$fixture" --zstd "$zst" --runs "$runs" --cpu "$cpu" \
-  --baseline "gzip -dc=$gzip_ms" --baseline "zstd -d=$zstd_ms" "$@"
+codec=("$build/bench/bench_codec" --fixture "$fixture" --zstd "$zst" --runs "$runs" --cpu "$cpu"
+       --baseline "gzip -dc=$gzip_ms" --baseline "zstd -d=$zstd_ms")
+# With options, bench_codec's own output (text, or --json).
+(($# == 0)) || exec "${codec[@]}" "$@"
+
+# Without: its JSON, as the Markdown tables of docs/BENCHMARKS.md.
+json=$(mktemp -t dial9-bench-codec.XXXXXX)
+trap 'rm -f "$json"' EXIT
+"${codec[@]}" --json >"$json"
+python3 - "$json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(f"Pinned to CPU {d['pinned_cpu']}; median (min–max) of {d['runs']} runs after a warm-up; "
+      "per CPU-second: the median events per second of the process's CPU time.")
+print()
+print("| benchmark | events/s | per CPU-second | MB/s | time per run | vs baselines |")
+print("|---|---|---|---|---|---|")
+def m(x, scale=1, fmt="{:.2f}"):
+    return f"{fmt.format(x['median'] / scale)} ({fmt.format(x['min'] / scale)}–{fmt.format(x['max'] / scale)})"
+for r in d["results"]:
+    ratios = ", ".join(f"{v:.2f}× {k}" for k, v in r.get("time_ratio_to_baseline", {}).items())
+    mb = m(r["mb_per_s"], fmt="{:.0f}")
+    if "input_mb_per_s" in r:
+        mb += f"; {r['input_mb_per_s']['median']:.0f} in"
+    print(f"| `{r['name']}` | **{m(r['events_per_s'], 1e6)} M** | {r['cpu_events_per_s_median'] / 1e6:.2f} M | {mb} | "
+          f"{r['wall_ms']['median']:.2f} ms | {ratios} |")
+for b in d["baselines"]:
+    print(f"| baseline `{b['name']}` (process start included) | | | | {b['wall_ms_median']:.2f} ms | |")
+PY
+rate() { json_value "$json" "next(r for r in d['results'] if r['name'] == '$1')['events_per_s']['median'] / 1e6" %.2f; }
+decode=$(rate decode_typed) encode=$(rate encode_writer)
+echo
+md_header "target (issue #2)" measured status
+target_row "typed decode ≥ 20 M events/s on one core" "$decode M events/s" "$decode >= 20"
+target_row "encode ≥ 40 M small events/s" "$encode M events/s (\`TraceWriter\`)" "$encode >= 40"

@@ -13,6 +13,7 @@
 #      exports those: throughput at scale.
 # When FlameGraph's stackcollapse-perf.pl and flamegraph.pl are on PATH the
 # whole perl pipeline is timed too; otherwise the table says it was not.
+# Prints its results as Markdown (bench/run puts them in docs/BENCHMARKS.md).
 # Usage: bench/run_export.sh    (env: DIAL9_BENCH_RUNS=5, DIAL9_BENCH_SECONDS=4)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,17 +40,24 @@ for ((i = 0; i < runs; ++i)); do
   export_to dial9_1m "$work/x1m.bin.zst"
 done
 echo "$(machine); $runs runs each, interleaved; demo ${seconds}s, cpu-clock 999 Hz" >&2
-throughput_header 44
-row() { throughput_row 44 "$@"; }  # label samples name
-row "perf script (perf.data)" "$perf_samples" perf
+echo "The demo recorded for ${seconds} s at 999 Hz (cpu-clock) by each tool; wall time median (min–max) of $runs interleaved runs."
+echo
+throughput_header
+throughput_row "\`perf script\` (perf.data)" "$perf_samples" perf
 if [[ -n $perl_pipeline ]]; then
-  row "perf script | stackcollapse | flamegraph.pl" "$perf_samples" perl
-else
-  echo "(FlameGraph's stackcollapse-perf.pl and flamegraph.pl are not on PATH: perl pipeline not timed)"
+  throughput_row "\`perf script | stackcollapse-perf.pl | flamegraph.pl\`" "$perf_samples" perl
 fi
-row "dial9 export --folded --flamegraph (recording)" "$samples" dial9
-row "dial9 export ... (x$copies_100k copies)" $((samples * copies_100k)) dial9_100k
-row "dial9 export ... (x$copies_1m copies)" $((samples * copies_1m)) dial9_1m
-echo "flamegraph sizes: $(stat -c %s "$work/dial9.svg") bytes (recording), $(stat -c %s "$work/dial9_1m.svg") bytes (x$copies_1m)"
-awk -v d="$(median_wall dial9)" -v ds="$samples" -v p="$(median_wall perf)" -v ps="$perf_samples" \
-  'BEGIN{printf "dial9 export / perf script throughput on their own recordings: %.2fx\n", (ds/d)/(ps/p)}'
+throughput_row "\`dial9 export --folded --flamegraph\` (the recording)" "$samples" dial9
+throughput_row "the same, $copies_100k copies" $((samples * copies_100k)) dial9_100k
+throughput_row "the same, $copies_1m copies" $((samples * copies_1m)) dial9_1m
+echo
+[[ -n $perl_pipeline ]] ||
+  { echo "FlameGraph's \`stackcollapse-perf.pl\` and \`flamegraph.pl\` are not on PATH: perf's whole pipeline was not timed."; echo; }
+vs_perf=$(awk -v d="$(median_wall dial9)" -v ds="$samples" -v p="$(median_wall perf)" -v ps="$perf_samples" \
+  'BEGIN{printf "%.2f", (ds/d)/(ps/p)}')
+echo "dial9 export against \`perf script\` alone, samples per second on their own recordings: **${vs_perf}×**." \
+  "Flamegraph: $(stat -c %s "$work/dial9.svg") bytes for the recording, $(stat -c %s "$work/dial9_1m.svg") bytes for $copies_1m copies."
+echo
+rate_1m=$(awk -v n=$((samples * copies_1m)) -v w="$(median_wall dial9_1m)" 'BEGIN{printf "%.0f", n/w}')
+md_header "target (issue #9)" measured status
+target_row "folded + SVG ≥ 1M samples/s" "$rate_1m samples/s at $((samples * copies_1m)) samples" "$rate_1m >= 1000000"

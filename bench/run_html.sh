@@ -7,6 +7,7 @@
 # on 16 threads, stacks drawn from 50,000 unique ones ("wide": most time bins
 # hold hundreds of distinct stacks, the page's worst case) or from 500
 # ("narrow", closer to a real service).
+# Prints its results as Markdown (bench/run puts them in docs/BENCHMARKS.md).
 # Usage: bench/run_html.sh    (env: DIAL9_BENCH_RUNS=5, DIAL9_BENCH_SAMPLES=1000000)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,9 +32,20 @@ for ((i = 0; i < runs; ++i)); do
   done
 done
 echo "$(machine); $runs runs each, interleaved; $samples samples per trace" >&2
-printf '%-30s %10s %12s %12s\n' command "wall s" "peak RSS" "page"
+echo "$samples samples per trace; wall time median (min–max) of $runs interleaved runs, median peak RSS."
+echo
+md_header command "wall s" "peak RSS" page
+declare -A html_s page_mb
 for t in wide narrow; do
-  printf '%-30s %10.3f %8.1f MiB %12s\n' "dial9 report ($t)" "$(median_wall "report_$t")" "$(median_rss_mib "report_$t")" "-"
-  printf '%-30s %10.3f %8.1f MiB %8.2f MB\n' "dial9 export --html ($t)" "$(median_wall "html_$t")" \
-    "$(median_rss_mib "html_$t")" "$(awk -v b="$(stat -c %s "$work/$t.html")" 'BEGIN{print b/1e6}')"
+  html_s[$t]=$(median_wall "html_$t")
+  page_mb[$t]=$(awk -v b="$(stat -c %s "$work/$t.html")" 'BEGIN{printf "%.2f", b/1e6}')
+  md_row "\`dial9 report\` ($t)" "$(spread_wall "report_$t")" "$(awk -v m="$(median_rss_mib "report_$t")" 'BEGIN{printf "%.1f MiB", m}')" "–"
+  md_row "\`dial9 export --html\` ($t)" "**$(spread_wall "html_$t")**" \
+    "$(awk -v m="$(median_rss_mib "html_$t")" 'BEGIN{printf "%.1f MiB", m}')" "**${page_mb[$t]} MB**"
 done
+echo
+md_header "target (issue #9)" measured status
+target_row "HTML export of a 1M-sample trace ≤ 5 s" "${html_s[wide]} s (wide), ${html_s[narrow]} s (narrow)" \
+  "${html_s[wide]} <= 5 && ${html_s[narrow]} <= 5"
+target_row "page ≤ 20 MB for 1M samples" "${page_mb[wide]} MB (wide), ${page_mb[narrow]} MB (narrow)" \
+  "${page_mb[wide]} <= 20 && ${page_mb[narrow]} <= 20"

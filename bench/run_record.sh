@@ -6,7 +6,9 @@
 #   3. fixed cost: `record -- true` against `true`;
 #   4. dial9's peak RSS recording 64 threads at 999 Hz.
 # Both recorders sample cpu-clock with callchains, so they do the same work.
-# Usage: bench/run_record.sh   (env: DIAL9_BENCH_RUNS=7, DIAL9_BENCH_RSS_SECONDS=60)
+# Prints its results as Markdown (bench/run puts them in docs/BENCHMARKS.md).
+# Usage: bench/run_record.sh   (env: DIAL9_BENCH_RUNS=7, DIAL9_BENCH_RSS_SECONDS=60,
+#                                    DIAL9_BENCH_SPIN_WORK=4000, DIAL9_BENCH_PINGPONG=60000)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${DIAL9_BENCH_BUILD:-$(cd "$here/.." && pwd)/build-bench}
@@ -20,10 +22,12 @@ work=$(mktemp -d -t dial9-bench-record.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 now_ns() { date +%s%N; }
-# run_variants NAME... : each variant is a function v_NAME; prints medians (ms).
 # shellcheck source=lib.sh source-path=SCRIPTDIR
-. "$here/lib.sh"  # median
-measure() {  # measure RUNS name... -> "name=median_ms" lines
+. "$here/lib.sh"  # median, spread, md_*, target_row
+# measure RUNS VARIANT...: runs each variant's function v_VARIANT RUNS times,
+# interleaved; sets ms[VARIANT] (median, ms) and ms_spread[VARIANT].
+declare -A ms ms_spread
+measure() {
   local n=$1; shift
   declare -A times
   local i v t0
@@ -36,42 +40,63 @@ measure() {  # measure RUNS name... -> "name=median_ms" lines
     done
   done
   for v in "$@"; do
-    echo "$v=$(printf '%s\n' ${times[$v]} | awk '{print $1/1000}' | median %.2f)"
+    # One value per line on purpose.
+    # shellcheck disable=SC2086
+    ms[$v]=$(printf '%s\n' ${times[$v]} | awk '{print $1/1000}' | median %.2f)
+    # shellcheck disable=SC2086
+    ms_spread[$v]=$(printf '%s\n' ${times[$v]} | awk '{print $1/1000}' | spread %.1f)
   done
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 
-report() {  # report TITLE bare dial9 perf (medians in ms)
-  printf '%-34s bare %8.2f ms  dial9 %8.2f ms (%sx)  perf %8.2f ms (%sx)  dial9/perf %s\n' \
-    "$1" "$2" "$3" "$(ratio "$3" "$2")" "$4" "$(ratio "$4" "$2")" "$(ratio "$3" "$4")"
-}
-
-spin=(work:4000)
+spin=("work:${DIAL9_BENCH_SPIN_WORK:-4000}")
 v_spin_bare() { "$build/bench/bench_spin" "${spin[@]}"; }
 v_spin_dial9() { "$dial9" record -q -e cpu-clock -F "$hz" -o "$work/out" -- "$build/bench/bench_spin" "${spin[@]}"; }
 v_spin_perf() { perf record -q -e cpu-clock -F "$hz" -g --no-bpf-event -o "$work/out.data" -- "$build/bench/bench_spin" "${spin[@]}"; }
-v_ping_bare() { "$build/bench/bench_pingpong" 60000; }
-v_ping_dial9() { "$dial9" record -q -e cpu-clock -F 999 -o "$work/out" -- "$build/bench/bench_pingpong" 60000; }
-v_ping_perf() { perf record -q -e cpu-clock -F 999 -g --no-bpf-event -o "$work/out.data" -- "$build/bench/bench_pingpong" 60000; }
+trips=${DIAL9_BENCH_PINGPONG:-60000}
+v_ping_bare() { "$build/bench/bench_pingpong" "$trips"; }
+v_ping_dial9() { "$dial9" record -q -e cpu-clock -F 999 -o "$work/out" -- "$build/bench/bench_pingpong" "$trips"; }
+v_ping_perf() { perf record -q -e cpu-clock -F 999 -g --no-bpf-event -o "$work/out.data" -- "$build/bench/bench_pingpong" "$trips"; }
 v_true_bare() { /bin/true; }
 v_true_dial9() { "$dial9" record -q -o "$work/out" -- /bin/true; }
 v_true_perf() { perf record -q --no-bpf-event -o "$work/out.data" -- /bin/true; }
 v_true_perfdefault() { perf record -q -o "$work/out.data" -- /bin/true; }
 
-val() { printf '%s\n' "$1" | grep "^$2=" | cut -d= -f2; }
-echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $runs runs each, interleaved" >&2
+echo "$(machine); $runs runs each, interleaved" >&2
+# overhead_row LABEL PREFIX: the bare, dial9 and perf variants PREFIX_*.
+declare -A dial9_ratio perf_ratio
+overhead_row() {
+  local p=$2
+  dial9_ratio[$p]=$(ratio "${ms[${p}_dial9]}" "${ms[${p}_bare]}")
+  perf_ratio[$p]=$(ratio "${ms[${p}_perf]}" "${ms[${p}_bare]}")
+  md_row "$1" "${ms_spread[${p}_bare]} ms" "${ms_spread[${p}_dial9]} ms" "${ms_spread[${p}_perf]} ms" \
+    "**${dial9_ratio[$p]}×**" "${perf_ratio[$p]}×"
+}
+echo "Wall time of the whole run, median (min–max) of $runs, variants interleaved; ratios of the medians."
+echo
+md_header measurement bare "dial9 record" "perf record" "dial9 / bare" "perf / bare"
 for hz in 999 99; do
-  m=$(measure "$runs" spin_bare spin_dial9 spin_perf)
-  report "CPU-bound, ${hz} Hz" "$(val "$m" spin_bare)" "$(val "$m" spin_dial9)" "$(val "$m" spin_perf)"
+  measure "$runs" spin_bare spin_dial9 spin_perf
+  for v in bare dial9 perf; do ms[spin${hz}_$v]=${ms[spin_$v]} ms_spread[spin${hz}_$v]=${ms_spread[spin_$v]}; done
+  overhead_row "CPU-bound (\`bench_spin ${spin[*]}\`), $hz Hz" "spin$hz"
 done
-m=$(measure "$runs" ping_bare ping_dial9 ping_perf)
-report "ping-pong over pipes, 999 Hz" "$(val "$m" ping_bare)" "$(val "$m" ping_dial9)" "$(val "$m" ping_perf)"
-m=$(measure $((runs * 3)) true_bare true_dial9 true_perf true_perfdefault)
-printf '%-34s bare %8.2f ms  dial9 +%.1f ms  perf --no-bpf-event +%.1f ms  perf (default) +%.1f ms\n' "fixed cost, record -- true" \
-  "$(val "$m" true_bare)" \
-  "$(awk -v a="$(val "$m" true_dial9)" -v b="$(val "$m" true_bare)" 'BEGIN{print a-b}')" \
-  "$(awk -v a="$(val "$m" true_perf)" -v b="$(val "$m" true_bare)" 'BEGIN{print a-b}')" \
-  "$(awk -v a="$(val "$m" true_perfdefault)" -v b="$(val "$m" true_bare)" 'BEGIN{print a-b}')"
+measure "$runs" ping_bare ping_dial9 ping_perf
+overhead_row "ping-pong over pipes (\`bench_pingpong $trips\`), 999 Hz" ping
+measure $((runs * 3)) true_bare true_dial9 true_perf true_perfdefault
+plus() { awk -v a="${ms[$1]}" -v b="${ms[true_bare]}" 'BEGIN{printf "+%.1f ms", a - b}'; }
+true_cost=$(awk -v a="${ms[true_dial9]}" -v b="${ms[true_bare]}" 'BEGIN{printf "%.1f", a - b}')
+md_row "fixed cost: \`record -- true\` against \`true\` ($((runs * 3)) runs)" "${ms_spread[true_bare]} ms" "$(plus true_dial9)" \
+  "$(plus true_perf) (\`--no-bpf-event\`); $(plus true_perfdefault) (default)" "" ""
 rss=$("$build/bench/bench_peak_rss" "$dial9" record -q -e cpu-clock -F 999 -o "$work/rss" -- \
         "$build/bench/bench_workload" 64 "$rss_seconds" 2>&1 >/dev/null | grep peak_rss_kib | tail -1 | awk '{print $2}')
-printf '%-34s %.1f MiB\n' "dial9 peak RSS, 64 threads ${rss_seconds}s" "$(awk -v k="$rss" 'BEGIN{print k/1024}')"
+rss_mib=$(awk -v k="$rss" 'BEGIN{printf "%.1f", k/1024}')
+md_row "dial9's peak RSS recording 64 threads at 999 Hz for ${rss_seconds} s (one run)" "" "$rss_mib MiB" "" "" ""
+echo
+md_header "target (issue #4)" measured status
+target_row "CPU-bound, 999 Hz: ≤ 1.02× bare" "${dial9_ratio[spin999]}×" "${dial9_ratio[spin999]} <= 1.02"
+target_row "CPU-bound, 999 Hz: ≤ perf's overhead" "${dial9_ratio[spin999]}× against perf's ${perf_ratio[spin999]}×" \
+  "${dial9_ratio[spin999]} <= ${perf_ratio[spin999]}"
+target_row "CPU-bound, 99 Hz: ≤ 1.005× bare" "${dial9_ratio[spin99]}×" "${dial9_ratio[spin99]} <= 1.005"
+target_row "ping-pong, 999 Hz: ≤ 1.10× bare" "${dial9_ratio[ping]}× (perf: ${perf_ratio[ping]}×)" "${dial9_ratio[ping]} <= 1.10"
+target_row "fixed cost of \`record -- true\` ≤ 100 ms" "$true_cost ms" "$true_cost <= 100"
+target_row "dial9's peak RSS, 64 threads × 999 Hz ≤ 32 MiB" "$rss_mib MiB" "$rss_mib <= 32"

@@ -15,6 +15,7 @@
 # distinct types), -O2 -g, linked by GNU ld, split with objcopy into
 # `big` (stripped, with a .gnu_debuglink) and `big.debug`.
 #
+# Prints its results as Markdown (bench/run puts them in docs/BENCHMARKS.md).
 # Usage: bench/run_symbolize.sh [ELF] [bench_symbolize options...]
 #        ELF defaults to that program; any ELF with DWARF (or a debug file
 #        it leads to) will do, e.g. build/cli/dial9.
@@ -36,6 +37,8 @@ for tool in cmake ninja g++ objcopy addr2line eu-addr2line taskset /usr/bin/time
   command -v "$tool" >/dev/null || { echo "$0: '$tool' is required (./dev setup installs it)" >&2; exit 1; }
 done
 
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$here/lib.sh"  # md_header, target_row
 "$here/build.sh" bench_symbolize
 work=$build/symbolize
 mkdir -p "$work"
@@ -94,7 +97,9 @@ EOF
 
 units=18
 program=$work/big
-if [[ ! -s $program.debug || $0 -nt $program.debug ]]; then
+# Rebuilt when the generator changes (not when the rest of this script does).
+generator=$( (declare -f generate_unit; echo "$units") | sha1sum | cut -d' ' -f1)
+if [[ ! -s $program.debug || $(cat "$work/generator" 2>/dev/null) != "$generator" ]]; then
   echo "generating and building the test program ($units units, -O2 -g; a minute or two)" >&2
   rm -rf "$work/src" && mkdir -p "$work/src"
   for ((i = 0; i < units; ++i)); do generate_unit "$i" >"$work/src/tu$i.cpp"; done
@@ -104,10 +109,14 @@ if [[ ! -s $program.debug || $0 -nt $program.debug ]]; then
     for ((i = 0; i < units; ++i)); do echo "  t += entry$i(argc);"; done
     echo "  return t & 1; }"
   } >"$work/src/main.cpp"
-  ls "$work"/src/*.cpp | xargs -P "$(nproc)" -I{} sh -c 'g++ -O2 -g -c "$1" -o "${1%.cpp}.o"' _ {}
-  g++ -o "$work/big.full" "$work"/src/main.o $(for ((i = 0; i < units; ++i)); do echo "$work/src/tu$i.o"; done)
+  # shellcheck disable=SC2016  # $1 is the inner shell's
+  printf '%s\n' "$work"/src/*.cpp | xargs -P "$(nproc)" -I{} sh -c 'g++ -O2 -g -c "$1" -o "${1%.cpp}.o"' _ {}
+  objects=("$work/src/main.o")
+  for ((i = 0; i < units; ++i)); do objects+=("$work/src/tu$i.o"); done
+  g++ -o "$work/big.full" "${objects[@]}"
   objcopy --only-keep-debug "$work/big.full" "$program.debug"
   (cd "$work" && objcopy --strip-all --add-gnu-debuglink=big.debug big.full big)
+  echo "$generator" >"$work/generator"
 fi
 
 elf=$program
@@ -135,8 +144,28 @@ a2l=$(rate "$work/addresses" "$work/addr2line.txt" addr2line -a -f -i -C -e "$el
 eu=$(rate "$work/addresses.eu" /dev/null eu-addr2line -a -f -i -C -e "$elf")
 
 "$bench" --elf "$elf" --addresses "$count" --runs "$runs" --cpu "$cpu" \
-  --baseline "addr2line=$a2l" --baseline "eu-addr2line=$eu" "$@"
-
+  --baseline "addr2line=$a2l" --baseline "eu-addr2line=$eu" --json "$@" >"$work/result.json"
+python3 - "$work/result.json" "$runs" "$(wc -l <"$work/addresses.eu")" <<'PY'
+import json, sys
+d, runs, eu_n = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+debug = d["debug_file"] or "in the module itself"
+ix, lk = d["index_ms"], d["lookups_per_s"]
+print(f"`{d['elf'].split('/')[-1]}`: debug info {debug.split('/')[-1]} ({d['debug_bytes'] / 1e6:.1f} MB); "
+      f"{d['addresses']} unique addresses inside function symbols, {d['frames_per_address']:.2f} frames each, "
+      f"{100 * d['inlined_share']:.0f}% with inlined calls, {100 * d['line_share']:.0f}% with a line. "
+      f"Median (min–max) of {runs} runs, pinned to one CPU.")
+print()
+print("| measurement | figure |")
+print("|---|---|")
+print(f"| index build | **{ix['median']:.0f} ms** ({ix['min']:.0f}–{ix['max']:.0f}); {ix['cpu']:.0f} ms of CPU |")
+print(f"| lookups, per CPU-second | **{lk['per_cpu_s'] / 1e6:.2f} M addresses/s** |")
+print(f"| lookups, wall | {lk['median'] / 1e6:.2f} M addresses/s ({lk['min'] / 1e6:.2f}–{lk['max'] / 1e6:.2f}) |")
+print(f"| with the index build, per CPU-second | {d['with_index_per_cpu_s'] / 1e3:.0f}k addresses/s |")
+for name, b in d["baselines"].items():
+    note = f" (first {eu_n} addresses)" if name == "eu-addr2line" else ""
+    print(f"| `{name} -a -f -i -C`{note}, per CPU-second | {b['per_cpu_s'] / 1e3:.1f}k addresses/s: "
+          f"ours {b['ratio_with_index']:.1f}× with the index build |")
+PY
 # One line per address: its frames, discriminators and clone suffixes
 # dropped, "??" for what is unknown either way.
 normalize() {
@@ -154,6 +183,14 @@ paste <(normalize "$work/ours.txt") <(normalize "$work/addr2line.txt") |
     }
     { same += ($1 == $3 && $2 == $4); lines += ($1 == $3 && places($2) == places($4)) }
     END {
-      printf "agreement     %d of %d addresses (%.1f%%) named exactly as addr2line does;", same, NR, 100 * same / NR
-      printf " %d (%.1f%%) with the same frames, files and lines\n", lines, 100 * lines / NR
+      printf "| agreement with `addr2line`, exact | %d of %d addresses (%.1f%%) |\n", same, NR, 100 * same / NR
+      printf "| agreement with `addr2line`, same frames, files and lines | %d (%.2f%%) |\n", lines, 100 * lines / NR
     }'
+
+index_ms=$(json_value "$work/result.json" "d['index_ms']['median']" %.0f)
+per_cpu=$(json_value "$work/result.json" "d['lookups_per_s']['per_cpu_s']" %.0f)
+debug_mb=$(json_value "$work/result.json" "d['debug_bytes'] / 1e6" %.1f)
+echo
+md_header "target (issue #5)" measured status
+target_row "≥ 200k unique addresses/s with inlined calls" "$per_cpu per CPU-second" "$per_cpu >= 200000"
+target_row "index build ≤ 0.5 s for a 50 MB debug file" "$index_ms ms for $debug_mb MB" "$index_ms <= 500"

@@ -157,3 +157,30 @@ TEST_CASE("dial9 --version names the release, the commit, the build type and the
   CHECK(std::regex_search(r.out, std::regex(R"(^dial9 \d+\.\d+\.\d+ \(\S+, \S+ build\)\n)")));
   for (const char* lib : {"zstd ", "zlib ", "libpfm4 ", "elfutils ", "CLI11 "}) CHECK(r.out.find(lib) != std::string::npos);
 }
+
+// bench/run runs the benchmarks it lists and writes each one's output into
+// its section of docs/BENCHMARKS.md: a script it does not list, or one
+// without a section, would leave figures that no command regenerates.
+TEST_CASE("every bench/run_*.sh is run by bench/run and has its section in BENCHMARKS.md") {
+  const std::string run = read_source_file("bench/run");
+  const std::string doc = read_source_file("docs/BENCHMARKS.md");
+  std::smatch m;
+  REQUIRE(std::regex_search(run, m, std::regex(R"(\nall=\(([a-z_ ]+)\))")));
+  std::set<std::string> listed;
+  std::istringstream words(m[1].str());
+  for (std::string w; words >> w;) listed.insert(w);
+  std::set<std::string> scripts;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(DIAL9_SOURCE_DIR) + "/bench")) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("run_", 0) == 0 && e.path().extension() == ".sh") scripts.insert(name.substr(4, name.size() - 7));
+  }
+  REQUIRE(scripts.size() >= 13);
+  CHECK(listed == scripts);
+  for (const auto& s : scripts) {
+    INFO("bench/run_" << s << ".sh");
+    CHECK(doc.find("<!-- bench/run_" + s + ".sh: begin -->") != std::string::npos);
+    CHECK(doc.find("<!-- bench/run_" + s + ".sh: end -->") != std::string::npos);
+    CHECK(run.find("[" + s + "]=") != std::string::npos);  // its settings
+  }
+  CHECK(doc.find("<!-- bench/run: begin -->") != std::string::npos);
+}
