@@ -167,20 +167,26 @@ done
 echo "Losses at fixed rates (\`bench_paced_pipe RATE $paced_seconds\`, the default capture, one run each):"
 echo
 md_header "messages/s" "sched events" "events/s" lost
-paced_lost=0
+paced_lost=0 paced_max_rate=0
 for rate in $paced_rates; do
   out=$work/paced-$rate
   rm -rf "$out"
   "${record[@]}" -o "$out" -- "$build/bench/bench_paced_pipe" "$rate" "$paced_seconds"
   read -r n l < <(sched_counts "$out")
-  paced_lost=$((paced_lost + l))
-  md_row "$rate" "$n" "$(awk -v n="$n" -v s="$paced_seconds" 'BEGIN{printf "%.0f", n / s}')" "$l"
+  events_per_s=$(awk -v n="$n" -v s="$paced_seconds" 'BEGIN{printf "%.0f", n / s}')
+  if ((events_per_s < 100000)); then
+    paced_lost=$((paced_lost + l))
+    ((events_per_s > paced_max_rate)) && paced_max_rate=$events_per_s
+  fi
+  md_row "$rate" "$n" "$events_per_s" "$l"
 done
 echo
 md_header "target (issue #6)" measured status
 target_row "scheduler capture with stacks ≤ 1.5× bare (stretch 1.25×)" \
   "${verdict[ratio]}× ${verdict[placement]} (perf's switch-out stacks: ${verdict[perf_ratio]}×)" "${verdict[ratio]} <= 1.5"
 target_row "≤ 16 bytes per scheduler event on disk" "${verdict[bpe]} B" "${verdict[bpe]} <= 16"
+# Judged on the paced runs below 100k events/s; the ping-pong runs go
+# faster, so their losses are reported beside the target, not judged by it.
 target_row "no loss below 100k events/s (default capture)" \
-  "at most $max_lost lost in a run (${verdict[rate]} events/s ${verdict[placement]}); $paced_lost lost paced" \
-  "$max_lost + $paced_lost == 0"
+  "$paced_lost lost at the paced rates (up to $paced_max_rate events/s); ping-pong at ${verdict[rate]} events/s: at most $max_lost lost in a run" \
+  "$paced_lost == 0"
