@@ -441,7 +441,8 @@ struct DwarfIndex::Impl : Tables {};
 DwarfIndex::DwarfIndex() : impl_(std::make_unique<Impl>()) {}
 DwarfIndex::~DwarfIndex() = default;
 
-std::unique_ptr<DwarfIndex> DwarfIndex::build(Elf* elf, const std::function<bool(uint64_t)>& is_code) {
+std::unique_ptr<DwarfIndex> DwarfIndex::build(Elf* elf, const std::function<bool(uint64_t)>& is_code,
+                                              const std::vector<uint64_t>* units) {
   // Fails (not an error for us) when the file has no DWARF.
   std::unique_ptr<Dwarf, DwarfEnd> dwarf(dwarf_begin_elf(elf, DWARF_C_READ, nullptr));
   if (!dwarf) return nullptr;
@@ -456,6 +457,7 @@ std::unique_ptr<DwarfIndex> DwarfIndex::build(Elf* elf, const std::function<bool
     // Type units hold no code; partial units (dwz) hold what several units
     // share, which is types and abstract functions, not code either.
     if (unit_type != DW_UT_compile) continue;
+    if (units != nullptr && !std::binary_search(units->begin(), units->end(), dwarf_dieoffset(&cudie))) continue;
     builder.unit(&cudie);
   }
   builder.finish();
@@ -463,6 +465,25 @@ std::unique_ptr<DwarfIndex> DwarfIndex::build(Elf* elf, const std::function<bool
   impl.demangled.assign(impl.raw_names.size(), false);
   impl.raw_arena.shrink_to_fit();
   return index;
+}
+
+std::vector<DwarfIndex::UnitRange> DwarfIndex::unit_ranges(Elf* elf) {
+  std::vector<UnitRange> out;
+  std::unique_ptr<Dwarf, DwarfEnd> dwarf(dwarf_begin_elf(elf, DWARF_C_READ, nullptr));
+  if (!dwarf) return out;
+  Dwarf_CU* cu = nullptr;
+  Dwarf_Half version = 0;
+  uint8_t unit_type = 0;
+  Dwarf_Die cudie, subdie;
+  while (dwarf_get_units(dwarf.get(), cu, &cu, &version, &unit_type, &cudie, &subdie) == 0) {
+    if (unit_type != DW_UT_compile) continue;  // as build() does
+    Dwarf_Addr base = 0, low = 0, high = 0;
+    for (ptrdiff_t at = 0; (at = dwarf_ranges(&cudie, at, &base, &low, &high)) > 0;) {
+      if (high > low) out.push_back({low, high, dwarf_dieoffset(&cudie)});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const UnitRange& a, const UnitRange& b) { return a.low < b.low; });
+  return out;
 }
 
 DwarfIndex::Location DwarfIndex::line_at(uint64_t vaddr) const {

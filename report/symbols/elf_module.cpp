@@ -397,12 +397,19 @@ struct ElfModule::Impl {
   Elf* dwarf_elf = nullptr;  // the file with the DWARF: this one or the debug file
   bool index_tried = false;
   std::unique_ptr<DwarfIndex> index;
+  // Without whole_module_index: every unit's ranges (read at the first
+  // lookup), and an index of each unit an address was asked in, by offset.
+  bool whole_module_index = true;
+  std::vector<DwarfIndex::UnitRange> unit_ranges;
+  std::vector<std::pair<uint64_t, std::unique_ptr<DwarfIndex>>> unit_indexes;
+  std::vector<uint64_t> covering;  // scratch for dwarf_lookup
   std::vector<DwarfIndex::Inlined> chain;  // scratch for frames_at
 
   // libdw handles refer into the Elf handles, which need their fds: release
   // them in that order whatever the members' order.
   ~Impl() {
     index.reset();
+    unit_indexes.clear();
     debug_frame_cfi = nullptr;
     dwarfs.clear();
     eh_cfi.reset();
@@ -460,12 +467,54 @@ struct ElfModule::Impl {
     });
   }
 
-  const DwarfIndex* dwarf_index() {
+  // The inlined calls at `vaddr` (innermost first) into `chain`, and the
+  // line-table row there; false when the module has no DWARF.
+  bool dwarf_lookup(uint64_t vaddr, std::vector<DwarfIndex::Inlined>& calls, DwarfIndex::Location& line) {
+    calls.clear();
+    line = {};
+    if (whole_module_index) {
+      if (!index_tried) {
+        index_tried = true;
+        if (dwarf_elf != nullptr) index = DwarfIndex::build(dwarf_elf, [this](uint64_t a) { return is_code(a); });
+      }
+      if (!index) return false;
+      index->inlined_at(vaddr, calls);
+      line = index->line_at(vaddr);
+      return true;
+    }
+    if (dwarf_elf == nullptr) return false;
     if (!index_tried) {
       index_tried = true;
-      if (dwarf_elf != nullptr) index = DwarfIndex::build(dwarf_elf, [this](uint64_t a) { return is_code(a); });
+      unit_ranges = DwarfIndex::unit_ranges(dwarf_elf);
     }
-    return index.get();
+    // The units covering the address, in file order: where copies of one
+    // function's code overlap (the linker kept the first), the first unit
+    // that answers wins, as in the whole index.
+    covering.clear();
+    for (const auto& r : unit_ranges) {
+      if (r.low > vaddr) break;
+      if (vaddr < r.high) covering.push_back(r.unit);
+    }
+    std::sort(covering.begin(), covering.end());
+    covering.erase(std::unique(covering.begin(), covering.end()), covering.end());
+    for (uint64_t unit : covering) {
+      const DwarfIndex* ix = unit_index(unit);
+      if (ix == nullptr) continue;
+      if (calls.empty()) ix->inlined_at(vaddr, calls);
+      if (line.file.empty() && line.line == 0) line = ix->line_at(vaddr);
+    }
+    return true;
+  }
+
+  // One compile unit's index, read on first need.
+  const DwarfIndex* unit_index(uint64_t unit) {
+    auto it = std::lower_bound(unit_indexes.begin(), unit_indexes.end(), unit,
+                               [](const auto& e, uint64_t u) { return e.first < u; });
+    if (it == unit_indexes.end() || it->first != unit) {
+      const std::vector<uint64_t> one{unit};
+      it = unit_indexes.emplace(it, unit, DwarfIndex::build(dwarf_elf, [this](uint64_t a) { return is_code(a); }, &one));
+    }
+    return it->second.get();
   }
 
   Dwarf_CFI* find_debug_frame() {
@@ -507,6 +556,7 @@ Result<std::shared_ptr<const ElfModule>> ElfModule::open(const std::string& path
     impl.x86_64 = ehdr.e_machine == EM_X86_64;
     impl.build_id = read_build_id(elf);
     impl.segments = read_load_segments(elf);
+    impl.whole_module_index = options.whole_module_index;
     impl.load_symbols(options);
     impl.eh_cfi.reset(dwarf_getcfi_elf(elf));
     return std::shared_ptr<const ElfModule>(std::move(module));
@@ -554,12 +604,10 @@ void ElfModule::frames_at(uint64_t vaddr, bool inlines, std::vector<SourceFrame>
   Impl& impl = *impl_;
   SourceFrame outer;
   if (const Symbol* sym = symbol_at(vaddr)) outer.function = sym->name;
-  if (const DwarfIndex* index = impl.dwarf_index()) {
-    impl.chain.clear();
-    index->inlined_at(vaddr, impl.chain);
-    // Each frame is at the call site of the one inlined into it; the
-    // innermost is where the line table puts the address.
-    DwarfIndex::Location here = index->line_at(vaddr);
+  // Each frame is at the call site of the one inlined into it; the
+  // innermost is where the line table puts the address.
+  DwarfIndex::Location here;
+  if (impl.dwarf_lookup(vaddr, impl.chain, here)) {
     for (const auto& call : impl.chain) {
       if (inlines) out.push_back({call.function, here.file, here.line});
       here = call.call;

@@ -74,6 +74,13 @@ struct ElfOpenOptions {
   // then <dir>/<name>), after the file's own directory and its .debug/.
   // Failing those, debuginfod (see debuginfod_debug_file).
   std::vector<std::string> debug_dirs = {"/usr/lib/debug"};
+  // Line tables and inlined calls: the whole file's, read at the first
+  // lookup (a report names many addresses), or only those of the compile
+  // units that hold the addresses asked so far, read as they are asked
+  // (recording names a segment's few, and glibc's whole debug file costs
+  // hundreds of ms and tens of MB). Either way an address gets the same
+  // frames.
+  bool whole_module_index = true;
 };
 
 // Where a separate debug file with this build id lives under `debug_dir`, as

@@ -15,9 +15,20 @@ bool is_kernel(uint64_t addr) { return (addr >> 63) != 0; }
 
 }  // namespace
 
+namespace {
+
+// A segment names few addresses, and a recorder's memory and its time to
+// close matter: read only the compile units those addresses are in.
+SymbolizerOptions for_sealing(SymbolizerOptions o) {
+  o.whole_module_index = false;
+  return o;
+}
+
+}  // namespace
+
 SegmentSymbolTable::SegmentSymbolTable(SymbolizerOptions options,
                                        std::function<std::optional<std::string>()> read_kallsyms)
-    : symbolizer_(std::move(options)), read_kallsyms_(std::move(read_kallsyms)) {}
+    : symbolizer_(for_sealing(std::move(options))), read_kallsyms_(std::move(read_kallsyms)) {}
 
 std::vector<uint8_t> SegmentSymbolTable::build(const std::string& path) {
   format::TraceWriter out;

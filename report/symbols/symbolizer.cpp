@@ -30,6 +30,7 @@ ElfOpenOptions elf_options(const SymbolizerOptions& o) {
   std::vector<std::string> dirs = o.debug_dirs;
   dirs.insert(dirs.end(), out.debug_dirs.begin(), out.debug_dirs.end());
   out.debug_dirs = std::move(dirs);
+  out.whole_module_index = o.whole_module_index;
   return out;
 }
 

@@ -47,6 +47,8 @@ struct SymbolizerOptions {
   // Inlined calls as frames of their own; false folds them into the real
   // function that contains them (--no-inline).
   bool inlines = true;
+  // See ElfOpenOptions::whole_module_index: false for few addresses.
+  bool whole_module_index = true;
 };
 
 class Symbolizer {

@@ -264,3 +264,60 @@ TEST_CASE("ElfModule takes .symtab from the debug file with the same build id", 
   REQUIRE(self);
   CHECK(with_debug_dir(self->path) == name_at(*stripped, vaddr));
 }
+
+namespace {
+
+// frames_at of `whole` and `units` (the same file, whole-module and
+// per-unit DWARF) at `count` addresses from `start` on, `step` apart, that a
+// symbol covers; returns how many were compared, failing on the first
+// difference.
+int compare_index_modes(const ElfModule& whole, const ElfModule& units, uint64_t start, uint64_t step, int count) {
+  int compared = 0;
+  std::vector<dial9::report::SourceFrame> a, b;
+  for (int i = 0; i < count; ++i) {
+    const uint64_t vaddr = start + static_cast<uint64_t>(i) * step;
+    if (whole.symbol_at(vaddr) == nullptr) continue;
+    a.clear();
+    b.clear();
+    whole.frames_at(vaddr, true, a);
+    units.frames_at(vaddr, true, b);
+    INFO("vaddr 0x" << std::hex << vaddr);
+    REQUIRE(a.size() == b.size());
+    for (size_t f = 0; f < a.size(); ++f) {
+      INFO("frame " << f << ": " << a[f].function << " at " << a[f].file << ":" << std::dec << a[f].line);
+      REQUIRE(a[f].function == b[f].function);
+      REQUIRE(a[f].file == b[f].file);
+      REQUIRE(a[f].line == b[f].line);
+    }
+    ++compared;
+  }
+  return compared;
+}
+
+}  // namespace
+
+// The recorder names each sealed segment's few addresses with only the
+// compile units they are in (whole_module_index = false); a report, with the
+// whole file's index. Both must give every address the same frames,
+// including where the linker kept one of several copies of a function (this
+// test binary is C++ full of them: Catch2, libstdc++ templates).
+TEST_CASE("ElfModule: per-unit DWARF gives the frames the whole-module index gives") {
+  dial9::report::ElfOpenOptions per_unit;
+  per_unit.whole_module_index = false;
+  auto [whole, start] = module_at(reinterpret_cast<const void*>(&compare_index_modes));
+  auto [units, same] = module_at(reinterpret_cast<const void*>(&compare_index_modes), per_unit);
+  REQUIRE(start == same);
+  // Both ways from a function of this file, across most of its code.
+  int compared = compare_index_modes(*whole, *units, start > 0x200000 ? start - 0x200000 : 0, 0x1f1, 4000);
+  CHECK(compared > 1000);
+
+  // glibc, through its separate debug file when libc6-dbg is installed (its
+  // units have code from assembly, and many functions per unit).
+  auto [libc_whole, qsort_vaddr] = module_at(reinterpret_cast<const void*>(&qsort));
+  auto [libc_units, qsort_same] = module_at(reinterpret_cast<const void*>(&qsort), per_unit);
+  REQUIRE(qsort_vaddr == qsort_same);
+  int libc_compared = compare_index_modes(*libc_whole, *libc_units, qsort_vaddr > 0x60000 ? qsort_vaddr - 0x60000 : 0,
+                                          0x3b, 6000);
+  CHECK(libc_compared > 1000);
+  if (libc_whole->separate_debug_file().empty()) WARN("no separate debug file for glibc (libc6-dbg): names only");
+}
