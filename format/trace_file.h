@@ -29,7 +29,8 @@ struct ReadOptions {
   uint64_t max_decompressed_bytes = uint64_t{16} << 30;
   // Past `expansion_floor_bytes` of output, decompression also stops once
   // the output is more than `max_expansion` times the compressed bytes read
-  // so far. Traces compress 3–15× (dial9's segments) and never near 1000×;
+  // so far. Traces compress by about an order of magnitude (BENCHMARKS.md,
+  // Segments) and never near 1000×;
   // a bomb does (zstd turns 128 KiB into 4 GiB of zeros), and is refused
   // after the floor, in well under a second, instead of after the cap.
   uint64_t max_expansion = 1000;
