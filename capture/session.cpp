@@ -353,7 +353,7 @@ class Converter {
   // Hands the batch (one self-contained stream) to the writer.
   void flush(format::SegmentWriter& writer) {
     if (events_ == 0) return;
-    writer.append(w_.bytes(), first_, last_);
+    writer.append(w_.bytes(), first_, last_, events_);
     if (state_.changed()) writer.set_preamble(state_.encode());
     w_.reset();
     events_ = 0;

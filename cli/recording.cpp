@@ -574,7 +574,10 @@ int run_recording(const RecordingOptions& o, Mode mode) {
     }
     if (res->throttles) say("the kernel throttled sampling " + std::to_string(res->throttles) + " times (kernel.perf_event_max_sample_rate)");
     say(std::to_string(st.segments_sealed) + " segment(s), " + human_bytes(st.bytes_written) + " in " + out);
-    if (st.dropped_batches) say("warning: " + std::to_string(st.dropped_batches) + " batches could not be written and were dropped");
+    if (st.dropped_batches) {
+      say("warning: " + std::to_string(st.dropped_batches) + " batches (" + std::to_string(st.dropped_records) +
+          " records) could not be written and were dropped; the trace counts them (LostEvent source 2)");
+    }
     if (res->detached) say("the program goes on running (pid " + std::to_string(target) + ")");
     if (attach && res->exited) say("process " + std::to_string(target) + " exited while recorded");
     if (st.segments_sealed > 0) say("next: dial9 report " + out);

@@ -54,6 +54,10 @@ struct Chunk {
   uint64_t first_ts = 0;
   uint64_t last_ts = 0;
   uint64_t batches = 0;
+  // Records in the batches (as their producer counted them), and the
+  // earlier loss this chunk reports: both are lost if it is dropped too.
+  uint64_t records = 0;
+  uint64_t reports_lost = 0;
   bool new_segment = false;  // time rotation: seal the current segment first
   // The state before this chunk's first batch (set_preamble), for a segment
   // that starts with this chunk.
@@ -73,6 +77,9 @@ struct SegmentWriter::Impl {
 
   // Recording thread only.
   Chunk cur;
+  // Records of dropped chunks not yet reported in the trace: the next chunk
+  // that goes out opens with a LostEvent (source 2) that says so.
+  uint64_t lost_records = 0;
   std::shared_ptr<const std::vector<uint8_t>> preamble;
   uint64_t next_boundary_mono = 0;
   bool closed = false;
@@ -140,9 +147,13 @@ struct SegmentWriter::Impl {
       }
     }
     if (dropped) {
+      // Once writing has stopped nothing more reaches the trace to say so.
+      if (!stopped_writing) lost_records += cur.records + cur.reports_lost;
       count([&](SegmentStats& s) {
-        s.dropped_batches += cur.batches;
+        // The caller's batches: a chunk holds at most one LostEvent of ours.
+        s.dropped_batches += cur.batches - (cur.reports_lost > 0 ? 1 : 0);
         s.dropped_bytes += cur.bytes.size();
+        s.dropped_records += cur.records;
       });
       if (!logged_drop && !stopped_writing) {
         logged_drop = true;
@@ -155,6 +166,26 @@ struct SegmentWriter::Impl {
     cur.bytes.reserve(opt.chunk_bytes + opt.chunk_bytes / 4);
     // A dropped chunk must not take a time rotation with it.
     if (dropped) cur.new_segment = rotate;
+  }
+
+  // Puts a LostEvent for the records of dropped chunks into the current
+  // chunk (as a stream of its own, before the batch that follows), so the
+  // trace says what it is missing. Its count travels with the chunk: should
+  // this one be dropped too, it is reported by the next.
+  void report_lost(uint64_t ts) {
+    if (lost_records == 0 || stopped_writing) return;
+    TraceWriter tw;
+    tw.lost(ts, Lost{static_cast<uint8_t>(LostSource::kWriterQueue), 0, lost_records});
+    if (cur.batches == 0) {
+      cur.first_ts = ts;
+      cur.preamble = preamble;
+    }
+    auto bytes = tw.bytes();
+    cur.bytes.insert(cur.bytes.end(), bytes.begin(), bytes.end());
+    cur.last_ts = std::max(cur.last_ts, ts);
+    cur.batches++;
+    cur.reports_lost += lost_records;
+    lost_records = 0;
   }
 
   // ---- background side ----
@@ -593,7 +624,8 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::open(SegmentOptions o) {
   return std::unique_ptr<SegmentWriter>(new SegmentWriter(std::move(impl)));
 }
 
-void SegmentWriter::append(std::span<const uint8_t> stream, uint64_t first_ts, uint64_t last_ts) {
+void SegmentWriter::append(std::span<const uint8_t> stream, uint64_t first_ts, uint64_t last_ts,
+                           uint64_t records) {
   Impl& m = *impl_;
   if (m.closed) return;
   // Each batch must be a self-contained stream (FORMAT.md R1), or it would
@@ -617,6 +649,7 @@ void SegmentWriter::append(std::span<const uint8_t> stream, uint64_t first_ts, u
   }
   // Keep units within chunk_bytes (a bigger batch becomes a unit of its own).
   if (m.cur.batches > 0 && m.cur.bytes.size() + stream.size() > m.opt.chunk_bytes) m.hand_over();
+  m.report_lost(first_ts);
   if (m.cur.batches == 0) {
     m.cur.first_ts = first_ts;
     m.cur.preamble = m.preamble;
@@ -624,6 +657,7 @@ void SegmentWriter::append(std::span<const uint8_t> stream, uint64_t first_ts, u
   m.cur.bytes.insert(m.cur.bytes.end(), stream.begin(), stream.end());
   m.cur.last_ts = std::max(m.cur.last_ts, last_ts);
   m.cur.batches++;
+  m.cur.records += records;
   m.count([&](SegmentStats& s) {
     s.batches++;
     s.bytes_in += stream.size();
@@ -646,6 +680,8 @@ void SegmentWriter::flush() {
 Result<void> SegmentWriter::close() {
   Impl& m = *impl_;
   if (m.closed) return m.close_result;
+  // A loss not yet reported goes into the last chunk (at the last time seen).
+  m.report_lost(std::max(m.cur.last_ts, m.cur.first_ts));
   m.hand_over(/*closing=*/true);
   {
     std::lock_guard<std::mutex> lk(m.mu);

@@ -77,6 +77,7 @@ struct SegmentStats {
   uint64_t segments_deleted = 0;  // by retention
   uint64_t dropped_batches = 0;   // queue full or writing stopped after an error
   uint64_t dropped_bytes = 0;
+  uint64_t dropped_records = 0;   // the records those batches held (append's count)
   uint64_t on_seal_failures = 0;
   double background_cpu_s = 0;  // CPU time of the background thread
 };
@@ -92,7 +93,11 @@ class SegmentWriter {
 
   // Appends one self-contained TRC stream (starting with its header) whose
   // events lie between first_ts_ns and last_ts_ns (CLOCK_MONOTONIC).
-  void append(std::span<const uint8_t> stream, uint64_t first_ts_ns, uint64_t last_ts_ns);
+  // `records`: how many records it holds. When a full queue drops chunks,
+  // the next chunk written opens with a LostEvent (source 2, cpu 0) whose
+  // count is the records they held (FORMAT.md), or close() writes it.
+  void append(std::span<const uint8_t> stream, uint64_t first_ts_ns, uint64_t last_ts_ns,
+              uint64_t records = 0);
   // The state a reader needs before the data appended from now on (thread
   // names, mappings), as one self-contained TRC stream. Every segment but
   // the writer's first opens with the preamble in force when its first

@@ -501,3 +501,54 @@ TEST_CASE("a full disk is reported once, sealed segments stay intact") {
   CHECK(s.active.empty());
   require_sealed_intact(s);
 }
+
+// A slow disk fills the writer's queue and whole chunks are dropped. The
+// trace must say how many records it is missing (LostEvent, source 2), so a
+// report's loss figure is right: every record appended is either read back
+// or counted as lost, exactly.
+TEST_CASE("chunks dropped for a full queue are counted in the trace as LostEvent source 2") {
+  test::TempDir tmp;
+  SegmentOptions o = small_options(tmp.path());
+  o.max_total_size = 0;      // keep every segment, to count everything
+  o.max_file_size = 32 << 10;
+  o.chunk_bytes = 4 << 10;
+  o.queue_chunks = 1;
+  // Sealing that takes 20 ms stands in for a slow disk.
+  o.seal_appendix = [](const std::string&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return std::vector<uint8_t>{};
+  };
+  auto w = SegmentWriter::open(o);
+  REQUIRE(w);
+  const int batches = 400, per_batch = 40;
+  uint64_t ts = mono_now();
+  for (int i = 0; i < batches; ++i) {
+    uint64_t last = 0;
+    auto b = test::make_sample_batch(ts, per_batch, static_cast<uint64_t>(i), &last);
+    (*w)->append(b, ts, last, per_batch);
+    ts = last + 1;
+  }
+  REQUIRE((*w)->close());
+  const SegmentStats st = (*w)->stats();
+  INFO("dropped " << st.dropped_batches << " batches, " << st.dropped_records << " records");
+  REQUIRE(st.dropped_batches > 0);
+  REQUIRE(st.dropped_records == st.dropped_batches * per_batch);
+
+  uint64_t samples = 0, lost = 0, lost_events = 0;
+  for (const auto& path : list_segments(tmp.path(), "t").sealed) {
+    auto r = read_trace_file(path, [&](const Event& e) {
+      if (e.builtin() == Builtin::kCpuSample) ++samples;
+      if (e.builtin() == Builtin::kLost) {
+        Lost l = as_lost(e);
+        CHECK(l.source == static_cast<uint8_t>(LostSource::kWriterQueue));
+        CHECK(l.cpu == 0);
+        lost += l.count;
+        ++lost_events;
+      }
+    });
+    REQUIRE(r);
+  }
+  CHECK(lost_events > 0);
+  CHECK(lost == st.dropped_records);
+  CHECK(samples + lost == static_cast<uint64_t>(batches) * per_batch);
+}

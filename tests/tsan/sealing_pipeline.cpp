@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
       tw.poll_start(last, p);
       appended.insert(task);
     }
-    (*writer)->append(tw.bytes(), first, last);
+    (*writer)->append(tw.bytes(), first, last, 64);  // records: drops are reported as LostEvents
     tw.reset();
     ++batches;
     if (batches % 16 == 0) {
