@@ -131,6 +131,16 @@ struct SegmentWriter::Impl {
     f(st);
   }
 
+  // Counts a chunk that will never be written (either thread).
+  void drop(const Chunk& c) {
+    count([&](SegmentStats& s) {
+      // The caller's batches: a chunk holds at most one LostEvent of ours.
+      s.dropped_batches += c.batches - (c.reports_lost > 0 ? 1 : 0);
+      s.dropped_bytes += c.bytes.size();
+      s.dropped_records += c.records;
+    });
+  }
+
   // ---- recording side ----
   // `closing`: nothing is capturing any more, so a full queue is waited out
   // (by queueing past the limit) rather than dropping the last chunk.
@@ -149,12 +159,7 @@ struct SegmentWriter::Impl {
     if (dropped) {
       // Once writing has stopped nothing more reaches the trace to say so.
       if (!stopped_writing) lost_records += cur.records + cur.reports_lost;
-      count([&](SegmentStats& s) {
-        // The caller's batches: a chunk holds at most one LostEvent of ours.
-        s.dropped_batches += cur.batches - (cur.reports_lost > 0 ? 1 : 0);
-        s.dropped_bytes += cur.bytes.size();
-        s.dropped_records += cur.records;
-      });
+      drop(cur);
       if (!logged_drop && !stopped_writing) {
         logged_drop = true;
         log("the segment writer is behind (slow disk?): dropping trace data; the drops are counted");
@@ -449,12 +454,6 @@ struct SegmentWriter::Impl {
     }
   }
 
-  void drop(const Chunk& c) {
-    count([&](SegmentStats& s) {
-      s.dropped_batches += c.batches;
-      s.dropped_bytes += c.bytes.size();
-    });
-  }
 
   void process(Chunk& c) {
     if (!failed && c.new_segment && active && active_size > active_header) seal();

@@ -467,7 +467,7 @@ struct ElfModule::Impl {
     });
   }
 
-  // The inlined calls at `vaddr` (innermost first) into `chain`, and the
+  // The inlined calls at `vaddr` (innermost first) into `calls`, and the
   // line-table row there; false when the module has no DWARF.
   bool dwarf_lookup(uint64_t vaddr, std::vector<DwarfIndex::Inlined>& calls, DwarfIndex::Location& line) {
     calls.clear();
