@@ -325,7 +325,7 @@ class EventType {
   void emit(const Fields&... values) noexcept {
     const dial9_api* a = dial9_api_get();
     if (DIAL9_LIKELY_OFF(a)) {
-      const dial9_value v[sizeof...(Fields) + 1] = {detail::Field<Fields>::of(values)...};
+      const dial9_value v[kSlots] = {detail::Field<Fields>::of(values)...};
       a->emit(&type_, v, static_cast<uint32_t>(sizeof...(Fields)), 0);
     }
   }
@@ -333,12 +333,16 @@ class EventType {
   void emit_at(uint64_t timestamp_ns, const Fields&... values) noexcept {
     const dial9_api* a = dial9_api_get();
     if (DIAL9_LIKELY_OFF(a)) {
-      const dial9_value v[sizeof...(Fields) + 1] = {detail::Field<Fields>::of(values)...};
+      const dial9_value v[kSlots] = {detail::Field<Fields>::of(values)...};
       a->emit(&type_, v, static_cast<uint32_t>(sizeof...(Fields)), timestamp_ns);
     }
   }
 
  private:
+  // As many values as fields (one for a type without fields: no zero-size
+  // arrays). Not one more: the compiler would then zero the whole array
+  // before filling it, a `rep stos` that cost more than the rest of the call.
+  static constexpr size_t kSlots = sizeof...(Fields) ? sizeof...(Fields) : 1;
   std::array<dial9_field, sizeof...(Fields)> fields_{};
   dial9_event_type type_{};
 };
