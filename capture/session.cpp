@@ -1208,9 +1208,26 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
     }
   }
   conv.flush(writer);
+  close_sched_sets();
   if (!res.exited) res.detached = true;
   if (!parse_error.message().empty()) note("some perf records could not be decoded: " + parse_error.message());
   return res;
+}
+
+void Session::close_sched_sets() {
+  // Closing a tracepoint's last perf event waits for an RCU grace period in
+  // the kernel (perf_trace_event_unreg), 35-45 ms each on a small VM, and
+  // scheduler capture holds two tracepoints. One thread per ring set lets
+  // those waits overlap each other and the caller's sealing of the last
+  // segment, instead of adding up at exit; ~Session joins them.
+  for (RingSet& set : sched_sets_) {
+    try {
+      closers_.emplace_back([rings = std::move(set.rings)]() mutable { rings.clear(); });
+    } catch (const std::system_error&) {
+      set.rings.clear();  // no thread to spare: close them here
+    }
+  }
+  sched_sets_.clear();
 }
 
 }  // namespace dial9::capture

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/result.h"
@@ -160,6 +161,10 @@ class Session {
   std::optional<TracepointField> prev_state_, woken_pid_, waking_flags_;
   std::string wakeup_filter_;
   bool refilter_failed_ = false;
+  // Closes the scheduler's ring sets on threads of their own (see run()).
+  void close_sched_sets();
+  // Last member: destroyed first, so ~Session waits for them.
+  std::vector<std::jthread> closers_;
 };
 
 // Whether the hardware `cycles` event can sample here (false in most VMs):
