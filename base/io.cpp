@@ -84,12 +84,13 @@ Result<void> write_file_atomic(const std::string& path, std::span<const uint8_t>
   return {};
 }
 
-Result<std::string> read_small_file(const std::string& path, size_t max_bytes) {
+Result<std::string> read_small_file(const std::string& path, size_t max_bytes, std::stop_token stop) {
   auto fd = open_read(path);
   if (!fd) return fail(fd.error());
   std::string out;
   uint8_t chunk[16384];
   for (;;) {
+    if (stop.stop_requested()) return fail("reading '" + path + "' was stopped", ECANCELED);
     auto n = read_full(fd->get(), chunk);
     if (!n) return fail(std::move(n.error()).with_context(path));
     if (*n == 0) break;

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <stop_token>
 #include <string>
 
 #include "base/result.h"
@@ -30,6 +31,8 @@ Result<void> write_all(int fd, std::span<const uint8_t> data);
 Result<void> write_file_atomic(const std::string& path, std::span<const uint8_t> data);
 
 // Reads a whole (small) file, failing if it is larger than `max_bytes`.
-Result<std::string> read_small_file(const std::string& path, size_t max_bytes);
+// Once `stop` is requested it fails with ECANCELED before its next read: a
+// file the kernel formats as it is read (/proc/kallsyms) can take long.
+Result<std::string> read_small_file(const std::string& path, size_t max_bytes, std::stop_token stop = {});
 
 }  // namespace dial9

@@ -17,9 +17,12 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "capture/agent_link.h"
@@ -54,11 +57,32 @@ std::string exited_while_attaching(pid_t pid) {
 
 constexpr const char* kKallsyms = "/proc/kallsyms";
 
-std::optional<std::string> read_kallsyms() {
-  auto text = read_small_file(kKallsyms, size_t{64} << 20);
-  if (!text) return std::nullopt;
-  return std::move(*text);
+// The running kernel's symbols; empty when /proc/kallsyms cannot be read
+// (kallsyms_problem says why) or `stop` was requested meanwhile.
+report::KernelSymbols read_kernel_symbols(std::stop_token stop = {}) {
+  auto text = read_small_file(kKallsyms, size_t{64} << 20, stop);
+  return text ? report::KernelSymbols::parse(*text) : report::KernelSymbols{};
 }
+
+// Reads the kernel's symbols on a thread of its own from the start of a
+// recording that will need them: the kernel takes ~60 ms to format the
+// 100k+ lines of /proc/kallsyms, and a short program's only segment is
+// sealed as it exits, so reading them then would add that to its run.
+// get() waits for them (once). Destroyed unused (the recording had no
+// kernel frames after all), it stops the read at the next chunk instead of
+// waiting for the rest.
+class KernelSymbolsPrefetch {
+ public:
+  KernelSymbolsPrefetch()
+      : result_(promise_.get_future()),
+        thread_([this](std::stop_token stop) { promise_.set_value(read_kernel_symbols(stop)); }) {}
+  report::KernelSymbols get() { return result_.get(); }
+
+ private:
+  std::promise<report::KernelSymbols> promise_;
+  std::future<report::KernelSymbols> result_;
+  std::jthread thread_;  // last: stopped and joined before the promise goes
+};
 
 // Why kernel frames will stay unnamed, or nullopt when /proc/kallsyms shows
 // this user real addresses. kernel.kptr_restrict shows zeros to users
@@ -356,6 +380,17 @@ int run_recording(const RecordingOptions& o, Mode mode) {
     if (attach && so.timer_sampler && !no_agent_why.empty()) {
       throw UsageError{"--sampler timer needs the agent in the process, and " + no_agent_why};
     }
+    // Every off-CPU stack starts with kernel frames, and any program that
+    // makes system calls or faults pages in gets kernel samples: with
+    // kernel stacks on, a recording nearly always needs the kernel's symbols.
+    std::shared_ptr<KernelSymbolsPrefetch> kallsyms_early;
+    if (!so.timer_sampler && so.sampling.kernel) {
+      try {
+        kallsyms_early = std::make_shared<KernelSymbolsPrefetch>();
+      } catch (const std::system_error&) {
+        // no thread to spare: read them at the first seal that needs them
+      }
+    }
     std::string agent_path;
     const bool serve_api = attach && facts.app_api && no_agent_why.empty();
     if (attach && facts.app_api && !no_agent_why.empty() && !o.no_agent) {
@@ -444,8 +479,10 @@ int run_recording(const RecordingOptions& o, Mode mode) {
     seg.log = [&](const std::string& l) { std::fprintf(stderr, "%s: %s\n", who.c_str(), l.c_str()); };
     // Each sealed segment gets the names of its addresses while the
     // binaries are surely there (see report/symbols/segment_symbols.h).
+    std::function<report::KernelSymbols()> kernel_symbols = [] { return read_kernel_symbols(); };
+    if (kallsyms_early) kernel_symbols = [kallsyms_early] { return kallsyms_early->get(); };
     seg.seal_appendix = [table = std::make_shared<report::SegmentSymbolTable>(
-                             report::SymbolizerOptions{}, read_kallsyms)](const std::string& path) {
+                             report::SymbolizerOptions{}, std::move(kernel_symbols))](const std::string& path) {
       return table->build(path);
     };
     auto writer = format::SegmentWriter::open(seg);

@@ -26,9 +26,8 @@ SymbolizerOptions for_sealing(SymbolizerOptions o) {
 
 }  // namespace
 
-SegmentSymbolTable::SegmentSymbolTable(SymbolizerOptions options,
-                                       std::function<std::optional<std::string>()> read_kallsyms)
-    : symbolizer_(for_sealing(std::move(options))), read_kallsyms_(std::move(read_kallsyms)) {}
+SegmentSymbolTable::SegmentSymbolTable(SymbolizerOptions options, std::function<KernelSymbols()> kernel_symbols)
+    : symbolizer_(for_sealing(std::move(options))), kernel_symbols_(std::move(kernel_symbols)) {}
 
 std::vector<uint8_t> SegmentSymbolTable::build(const std::string& path) {
   format::TraceWriter out;
@@ -41,10 +40,7 @@ std::vector<uint8_t> SegmentSymbolTable::build(const std::string& path) {
       if (!seen.insert(addr).second) continue;
       ++stats_.addresses;
       if (is_kernel(addr)) {
-        if (!kernel_) {
-          auto text = read_kallsyms_ ? read_kallsyms_() : std::nullopt;
-          kernel_ = text ? KernelSymbols::parse(*text) : KernelSymbols{};
-        }
+        if (!kernel_) kernel_ = kernel_symbols_ ? kernel_symbols_() : KernelSymbols{};
         std::string_view fn = kernel_->find(addr);
         if (fn.empty()) continue;
         format::SymbolTableEntry e;

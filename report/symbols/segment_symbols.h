@@ -25,11 +25,10 @@ namespace dial9::report {
 
 class SegmentSymbolTable {
  public:
-  // `read_kallsyms` returns the text of /proc/kallsyms (or nullopt); called
-  // once, at the first kernel address, so recordings without kernel frames
-  // never pay for it.
-  explicit SegmentSymbolTable(SymbolizerOptions options,
-                              std::function<std::optional<std::string>()> read_kallsyms = {});
+  // `kernel_symbols` returns the kernel's symbols (KernelSymbols::parse of
+  // /proc/kallsyms; empty when unreadable); called once, at the first
+  // kernel address, so recordings without kernel frames never pay for it.
+  explicit SegmentSymbolTable(SymbolizerOptions options, std::function<KernelSymbols()> kernel_symbols = {});
 
   // The symbol table of the segment file at `path` as one TRC stream, or
   // empty when nothing in it could be named (or it cannot be read).
@@ -43,7 +42,7 @@ class SegmentSymbolTable {
 
  private:
   Symbolizer symbolizer_;
-  std::function<std::optional<std::string>()> read_kallsyms_;
+  std::function<KernelSymbols()> kernel_symbols_;
   std::optional<KernelSymbols> kernel_;  // loaded at the first kernel address
   Stats stats_;
 };
