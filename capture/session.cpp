@@ -1215,11 +1215,12 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
 }
 
 void Session::close_sched_sets() {
-  // Closing a tracepoint's last perf event waits for an RCU grace period in
+  // Closing a tracepoint's last perf event waits for RCU grace periods in
   // the kernel (perf_trace_event_unreg), 35-45 ms each on a small VM, and
-  // scheduler capture holds two tracepoints. One thread per ring set lets
-  // those waits overlap each other and the caller's sealing of the last
-  // segment, instead of adding up at exit; ~Session joins them.
+  // scheduler capture holds two tracepoints. The kernel does the two one
+  // after the other (under its event_mutex), but on threads of their own
+  // they overlap the caller's sealing of the last segment instead of
+  // adding to it; ~Session joins them.
   for (RingSet& set : sched_sets_) {
     try {
       closers_.emplace_back([rings = std::move(set.rings)]() mutable { rings.clear(); });
