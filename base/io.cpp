@@ -84,13 +84,12 @@ Result<void> write_file_atomic(const std::string& path, std::span<const uint8_t>
   return {};
 }
 
-Result<std::string> read_small_file(const std::string& path, size_t max_bytes, std::stop_token stop) {
+Result<std::string> read_small_file(const std::string& path, size_t max_bytes) {
   auto fd = open_read(path);
   if (!fd) return fail(fd.error());
   std::string out;
   uint8_t chunk[16384];
   for (;;) {
-    if (stop.stop_requested()) return fail("reading '" + path + "' was stopped", ECANCELED);
     auto n = read_full(fd->get(), chunk);
     if (!n) return fail(std::move(n.error()).with_context(path));
     if (*n == 0) break;
@@ -100,6 +99,30 @@ Result<std::string> read_small_file(const std::string& path, size_t max_bytes, s
     out.append(reinterpret_cast<const char*>(chunk), *n);
   }
   return out;
+}
+
+Result<void> for_each_line(const std::string& path, const std::function<void(std::string_view)>& line,
+                           std::stop_token stop) {
+  auto fd = open_read(path);
+  if (!fd) return fail(fd.error());
+  std::vector<uint8_t> buf(size_t{64} << 10);
+  size_t held = 0;  // the start of a line the last read cut
+  for (;;) {
+    if (stop.stop_requested()) return fail("reading '" + path + "' was stopped", ECANCELED);
+    if (held == buf.size()) buf.resize(buf.size() * 2);  // a line longer than the buffer
+    auto n = read_full(fd->get(), std::span<uint8_t>(buf).subspan(held));
+    if (!n) return fail(std::move(n.error()).with_context(path));
+    const size_t end = held + *n;
+    std::string_view text(reinterpret_cast<const char*>(buf.data()), end);
+    size_t pos = 0;
+    for (size_t eol; (eol = text.find('\n', pos)) != std::string_view::npos; pos = eol + 1) line(text.substr(pos, eol - pos));
+    if (*n == 0) {
+      if (pos < end) line(text.substr(pos));
+      return {};
+    }
+    std::memmove(buf.data(), buf.data() + pos, end - pos);
+    held = end - pos;
+  }
 }
 
 }  // namespace dial9

@@ -3,9 +3,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <stop_token>
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
@@ -31,8 +33,14 @@ Result<void> write_all(int fd, std::span<const uint8_t> data);
 Result<void> write_file_atomic(const std::string& path, std::span<const uint8_t> data);
 
 // Reads a whole (small) file, failing if it is larger than `max_bytes`.
-// Once `stop` is requested it fails with ECANCELED before its next read: a
-// file the kernel formats as it is read (/proc/kallsyms) can take long.
-Result<std::string> read_small_file(const std::string& path, size_t max_bytes, std::stop_token stop = {});
+Result<std::string> read_small_file(const std::string& path, size_t max_bytes);
+
+// Calls `line` with each line of the file at `path` (without its '\n'; a
+// last line without one too), reading it a chunk at a time: for a large
+// file of which the caller keeps less than the text (/proc/kallsyms, 5 MB
+// and more). A file the kernel formats as it is read can take long: once
+// `stop` is requested it fails with ECANCELED before its next read.
+Result<void> for_each_line(const std::string& path, const std::function<void(std::string_view)>& line,
+                           std::stop_token stop = {});
 
 }  // namespace dial9

@@ -60,8 +60,10 @@ constexpr const char* kKallsyms = "/proc/kallsyms";
 // The running kernel's symbols; empty when /proc/kallsyms cannot be read
 // (kallsyms_problem says why) or `stop` was requested meanwhile.
 report::KernelSymbols read_kernel_symbols(std::stop_token stop = {}) {
-  auto text = read_small_file(kKallsyms, size_t{64} << 20, stop);
-  return text ? report::KernelSymbols::parse(*text) : report::KernelSymbols{};
+  // A line at a time: the text is 5 MB and more, twice the table it becomes.
+  report::KernelSymbols::Builder b;
+  auto read = for_each_line(kKallsyms, [&b](std::string_view line) { b.add_line(line); }, stop);
+  return read ? std::move(b).finish() : report::KernelSymbols{};
 }
 
 // Reads the kernel's symbols on a thread of its own from the start of a

@@ -7,50 +7,68 @@
 namespace dial9::report {
 
 KernelSymbols KernelSymbols::parse(std::string_view text) {
-  struct Entry {
-    uint64_t addr;
-    std::string_view name, module;
-  };
-  std::vector<Entry> entries;
+  Builder b;
   size_t pos = 0;
   while (pos < text.size()) {
     size_t eol = text.find('\n', pos);
-    std::string_view line = text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
-    pos = eol == std::string_view::npos ? text.size() : eol + 1;
-    // ADDRESS TYPE NAME [\t[MODULE]]
-    size_t a = line.find(' ');
-    if (a == std::string_view::npos || a + 3 > line.size() || line[a + 2] != ' ') continue;
-    char type = line[a + 1];
-    if (type != 't' && type != 'T' && type != 'w' && type != 'W') continue;
-    uint64_t addr = 0;
-    auto [p, ec] = std::from_chars(line.data(), line.data() + a, addr, 16);
-    if (ec != std::errc() || p != line.data() + a || addr == 0) continue;
-    std::string_view rest = line.substr(a + 3);
-    std::string_view name = rest, module;
-    if (size_t tab = rest.find('\t'); tab != std::string_view::npos) {
-      name = rest.substr(0, tab);
-      module = rest.substr(tab + 1);
-    }
-    if (name.empty()) continue;
-    entries.push_back({addr, name, module});
+    if (eol == std::string_view::npos) eol = text.size();
+    b.add_line(text.substr(pos, eol - pos));
+    pos = eol + 1;
   }
-  // The kernel lists its symbols in address order; sorting ~100k entries
-  // that already are took a third of the parse.
-  auto by_addr = [](const Entry& x, const Entry& y) { return x.addr < y.addr; };
-  if (!std::is_sorted(entries.begin(), entries.end(), by_addr)) std::stable_sort(entries.begin(), entries.end(), by_addr);
+  return std::move(b).finish();
+}
+
+void KernelSymbols::Builder::add_line(std::string_view line) {
+  // ADDRESS TYPE NAME [\t[MODULE]]
+  size_t a = line.find(' ');
+  if (a == std::string_view::npos || a + 3 > line.size() || line[a + 2] != ' ') return;
+  char type = line[a + 1];
+  if (type != 't' && type != 'T' && type != 'w' && type != 'W') return;
+  uint64_t addr = 0;
+  auto [p, ec] = std::from_chars(line.data(), line.data() + a, addr, 16);
+  if (ec != std::errc() || p != line.data() + a || addr == 0) return;
+  std::string_view rest = line.substr(a + 3);
+  std::string_view name = rest, module;
+  if (size_t tab = rest.find('\t'); tab != std::string_view::npos) {
+    name = rest.substr(0, tab);
+    module = rest.substr(tab + 1);
+  }
+  if (name.empty()) return;
+  if (!starts_.empty()) {
+    // Aliases at one address: the first listed names it (finish() keeps
+    // that rule for text out of order).
+    if (sorted_ && addr == starts_.back()) return;
+    if (addr < starts_.back()) sorted_ = false;
+  }
+  starts_.push_back(addr);
+  offsets_.push_back(static_cast<uint32_t>(names_.size()));
+  names_ += name;
+  if (!module.empty()) {
+    names_ += ' ';
+    names_ += module;  // "[ext4]", brackets included
+  }
+}
+
+KernelSymbols KernelSymbols::Builder::finish() && {
+  offsets_.push_back(static_cast<uint32_t>(names_.size()));
   KernelSymbols k;
-  k.starts_.reserve(entries.size());
-  k.offsets_.reserve(entries.size() + 1);
-  for (const Entry& e : entries) {
-    // Aliases at one address: the first listed names it.
-    if (!k.starts_.empty() && k.starts_.back() == e.addr) continue;
-    k.starts_.push_back(e.addr);
+  if (sorted_) {
+    // The kernel lists its own symbols in address order: kept as read.
+    k.starts_ = std::move(starts_);
+    k.offsets_ = std::move(offsets_);
+    k.names_ = std::move(names_);
+    return k;
+  }
+  std::vector<uint32_t> order(starts_.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return starts_[x] < starts_[y]; });
+  k.starts_.reserve(order.size());
+  k.offsets_.reserve(order.size() + 1);
+  for (uint32_t i : order) {
+    if (!k.starts_.empty() && k.starts_.back() == starts_[i]) continue;
+    k.starts_.push_back(starts_[i]);
     k.offsets_.push_back(static_cast<uint32_t>(k.names_.size()));
-    k.names_ += e.name;
-    if (!e.module.empty()) {
-      k.names_ += ' ';
-      k.names_ += e.module;  // "[ext4]", brackets included
-    }
+    k.names_.append(names_, offsets_[i], offsets_[i + 1] - offsets_[i]);
   }
   k.offsets_.push_back(static_cast<uint32_t>(k.names_.size()));
   return k;

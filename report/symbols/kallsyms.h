@@ -19,6 +19,20 @@ class KernelSymbols {
   // as 0 and the result is empty.
   static KernelSymbols parse(std::string_view text);
 
+  // The same, a line at a time, so a reader need not hold the whole text
+  // (5 MB and more) beside the table it becomes.
+  class Builder {
+   public:
+    void add_line(std::string_view line);
+    KernelSymbols finish() &&;
+
+   private:
+    std::vector<uint64_t> starts_;
+    std::vector<uint32_t> offsets_;  // into names_, where each name starts
+    std::string names_;
+    bool sorted_ = true;  // every address so far at or above the one before
+  };
+
   bool empty() const { return starts_.empty(); }
   size_t size() const { return starts_.size(); }
 
