@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 #include <thread>
 
@@ -45,12 +46,15 @@ using Clock = std::chrono::steady_clock;
 std::atomic<uint64_t> g_calls{0};
 std::atomic<uint64_t> g_loop_ns{0};
 
-// Sets the counters every benchmark reports; `calls` API calls per iteration.
-// `timed_ns`: the wall time of this thread's timed loop.
-void per_call(benchmark::State& state, int calls, uint64_t timed_ns) {
-  g_calls.fetch_add(static_cast<uint64_t>(state.iterations()) * static_cast<uint64_t>(calls),
-                    std::memory_order_relaxed);
-  if (state.thread_index() == 0) g_loop_ns.fetch_add(timed_ns, std::memory_order_relaxed);
+// Sets the counters every benchmark reports; `calls` calls per iteration,
+// API calls unless `api` is false. `timed_ns`: the wall time of this
+// thread's timed loop.
+void per_call(benchmark::State& state, int calls, uint64_t timed_ns, bool api = true) {
+  if (api) {
+    g_calls.fetch_add(static_cast<uint64_t>(state.iterations()) * static_cast<uint64_t>(calls),
+                      std::memory_order_relaxed);
+    if (state.thread_index() == 0) g_loop_ns.fetch_add(timed_ns, std::memory_order_relaxed);
+  }
   state.SetItemsProcessed(state.iterations() * calls);
   // Per thread: summed over threads, then averaged (kAvgThreads).
   state.counters["per_call"] = benchmark::Counter(
@@ -67,7 +71,7 @@ uint64_t ns_since(Clock::time_point t0) {
 // fills. A fixed number of iterations (the timed CPU time is small next to
 // the sleeps, so Google Benchmark's min_time would run for long).
 template <typename Step>
-void paced(benchmark::State& state, int calls, Step step) {
+void paced(benchmark::State& state, int calls, Step step, bool api = true) {
   const int64_t batch = state.range(0);
   const auto pause = std::chrono::microseconds(state.range(1));
   uint64_t i = static_cast<uint64_t>(state.thread_index()) << 48, timed_ns = 0;
@@ -82,7 +86,7 @@ void paced(benchmark::State& state, int calls, Step step) {
     std::this_thread::sleep_for(pause);
     state.ResumeTiming();
   }
-  per_call(state, calls * static_cast<int>(batch), timed_ns);
+  per_call(state, calls * static_cast<int>(batch), timed_ns, api);
 }
 // 1000 calls, then 1 ms asleep: at most ~1 M records/s (2 M calls/s for spans).
 #define PACED(fn) BENCHMARK(fn)->Args({1000, 5000})->Iterations(200)
@@ -113,6 +117,33 @@ BENCHMARK(BM_Event)->Threads(2);
 void BM_EventPaced(benchmark::State& state) { paced(state, 1, [](uint64_t i) { emit_event(i); }); }
 PACED(BM_EventPaced);
 PACED(BM_EventPaced)->Threads(2);
+
+// This machine's floor under a recorded call, no dial9 involved: stamp a
+// 64-byte record (what BenchRequest takes in the agent's ring) with the
+// CPU's counter and write it into a 256 KiB ring, in the paced pattern.
+// After each sleep the ring's lines are cold, as the agent's are.
+struct FloorRing {
+  uint64_t head = 0;
+  alignas(64) uint8_t data[256 * 1024];
+};
+FloorRing* const g_floor = new FloorRing;
+
+uint64_t counter() {
+#if defined(__x86_64__)
+  return __builtin_ia32_rdtsc();
+#else
+  return static_cast<uint64_t>(Clock::now().time_since_epoch().count());
+#endif
+}
+
+void floor_record(uint64_t i) {
+  const uint64_t rec[8] = {1, counter(), i, 200 + (i & 7), 10, 0, 0, (i & 3) != 0};
+  std::memcpy(g_floor->data + g_floor->head % sizeof g_floor->data, rec, sizeof rec);
+  g_floor->head += sizeof rec;
+}
+
+void BM_RingFloorPaced(benchmark::State& state) { paced(state, 1, floor_record, /*api=*/false); }
+PACED(BM_RingFloorPaced);
 
 // The same event through the C calls, its values made before the call as
 // plain C code makes them: without the agent the stores are most of the cost
