@@ -9,7 +9,11 @@
 # scheduler capture and the agent (the app API) each cost. perf samples as
 # dial9 does (cpu-clock, 999 Hz). Reported: the median requests/s of each, the ratios against bare
 # (target: dial9 >= 95% of bare), the min-max spread, p50/p99 latency, and
-# the app API's events and drops under dial9.
+# the app API's events and drops under dial9; and, steadier than
+# throughput on a shared machine, the CPU time each spends: the server's
+# threads per request, and under dial9 the agent's thread and `dial9 record`
+# per API event (on-CPU nanoseconds from /proc/PID/task/*/schedstat, read
+# just before the server stops).
 #
 # The server runs with --slow-every 0 (its deliberate 30 ms stall every 50th
 # request would make this a benchmark of nanosleep) and DIAL9_ECHO_THREADS
@@ -78,6 +82,20 @@ run_one() {
   [[ -n $pid ]] || { echo "$0: no server process under the $name recorder" >&2; exit 1; }
   "$loadgen" --port "$port" --connections "$connections" --duration "$seconds" >>"$work/$name.out" 2>>"$err" ||
     { cat "$err" >&2; echo "$0: the load generator failed ($name)" >&2; exit 1; }
+  # On-CPU ns of the server's own threads, of the agent's thread in it, and
+  # of the recorder (every thread), over the whole run.
+  local t server_ns=0 agent_ns=0 recorder_ns=0 ns
+  for t in /proc/"$pid"/task/*; do
+    ns=$(cut -d' ' -f1 "$t/schedstat" 2>/dev/null) || continue
+    if [[ $(cat "$t/comm" 2>/dev/null) == dial9-agent ]]; then agent_ns=$((agent_ns + ns)); else server_ns=$((server_ns + ns)); fi
+  done
+  if [[ $name != bare ]]; then
+    for t in /proc/"$wrapper"/task/*; do
+      ns=$(cut -d' ' -f1 "$t/schedstat" 2>/dev/null) || continue
+      recorder_ns=$((recorder_ns + ns))
+    done
+  fi
+  echo "$server_ns $agent_ns $recorder_ns" >>"$work/$name.cpu"
   kill -INT "$pid"
   wait "$wrapper" || { cat "$err" >&2; echo "$0: the server ($name) failed" >&2; exit 1; }
   wrapper=
@@ -114,21 +132,27 @@ def results(name):
 names = (("bare", "bare"), ("dial9", "dial9 record"), ("no-sched", "dial9 record --no-sched"), ("no-agent", "dial9 record --no-agent"),
          ("perf", "perf record -g"))
 res = {n: results(n) for n, _ in names}
+# Per round: on-CPU ns of the server's threads, the agent's thread, the recorder.
+cpu = {n: [tuple(map(int, l.split())) for l in open(f"{work}/{n}.cpu")] for n, _ in names}
 med = {n: statistics.median(r["rps"] for r in v) for n, v in res.items()}
 print(f"`dial9-echo-server --threads {sys.argv[3]} --slow-every 0` loaded by `dial9-load-gen --connections "
       f"{sys.argv[4]} --duration {sys.argv[5]}`; {runs} interleaved rounds, median (min–max).")
 print()
-print("| | requests/s | vs bare | p50 | p99 |")
-print("|---|---|---|---|---|")
+print("| | requests/s | vs bare | p50 | p99 | server CPU per request |")
+print("|---|---|---|---|---|---|")
 for n, label in names:
     v = res[n]
     rps = [r["rps"] for r in v]
     ratio = f"{med[n] / med['bare']:.1%}"
+    # The server's CPU over its whole run, over the requests of its one load.
+    per_req = statistics.median(c[0] / r["requests"] / 1000 for c, r in zip(cpu[n], v))
     print(f"| {label.strip()} | {med[n]:.0f} ({min(rps):.0f}–{max(rps):.0f}) | {'**' + ratio + '**' if n == 'dial9' else ratio} | "
-          f"{statistics.median(r['p50'] for r in v):.0f} µs | {statistics.median(r['p99'] for r in v):.0f} µs |")
+          f"{statistics.median(r['p50'] for r in v):.0f} µs | {statistics.median(r['p99'] for r in v):.0f} µs | "
+          f"{per_req:.1f} µs |")
 print()
 print("`--no-sched`: dial9 without scheduler capture; `--no-agent`: without the agent, so without the app API; "
-      "perf samples cpu-clock at 999 Hz with `-g`, as dial9 does.")
+      "perf samples cpu-clock at 999 Hz with `-g`, as dial9 does. Server CPU per request: the on-CPU time of the "
+      "server's threads (not the agent's) over the run, kernel work for perf events included, per request served.")
 print()
 for i in range(runs):
     err = open(f"{work}/dial9.{i}.err").read()
@@ -136,9 +160,12 @@ for i in range(runs):
     batches = re.search(r"(\d+) dropped in the target", err)
     in_trace = open(f"{work}/dial9.{i}.in_trace").read().strip()
     kib = int(open(f"{work}/dial9.{i}.kib").read())
+    _, agent_ns, recorder_ns = cpu["dial9"][i]
+    events = max(int(in_trace), 1)
     print(f"- dial9 round {i + 1}: {api.group(0) if api else 'app API: no events'}; "
           f"{batches.group(1) if batches else '?'} batch(es) dropped in the target; "
-          f"{in_trace} API events in the trace; trace {kib / 1024:.1f} MiB")
+          f"{in_trace} API events in the trace; trace {kib / 1024:.1f} MiB; CPU per API event: "
+          f"{agent_ns / events:.0f} ns in the agent's thread, {recorder_ns / events:.0f} ns in `dial9 record`")
 with open(f"{work}/ratio", "w") as f:
     f.write(f"{100 * med['dial9'] / med['bare']:.1f} {100 * med['perf'] / med['bare']:.1f}\n")
 EOF

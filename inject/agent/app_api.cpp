@@ -717,37 +717,65 @@ const dial9_api g_table = {
 // --- the drain (agent thread) ----------------------------------------------
 
 // Locations ("file:line:col"), interned for the agent thread's batches.
+// An executor spawns from the same few call sites over and over: a location
+// is looked up by a hash of its parts and formatted only the first time.
 constexpr size_t kMaxLocations = 4096;
+constexpr size_t kLocationSlots = 2 * kMaxLocations;  // open addressing; a power of two
+constexpr size_t kMaxLocationFile = 512;              // longer file names are cut
 struct Location {
   uint64_t hash;
-  const char* text;
+  const char* text;  // starts with the file's file_len bytes
+  uint32_t file_len, line, col;
 };
 Location g_locations[kMaxLocations];
+uint16_t g_location_slots[kLocationSlots];  // index + 1 into g_locations; 0: free
 size_t g_location_count = 0;
 char g_location_text[512 * 1024];
 size_t g_location_used = 0;
 
-uint64_t fnv(const void* p, size_t n, uint64_t h = 1469598103934665603ull) {
-  for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<const uint8_t*>(p)[i]) * 1099511628211ull;
+// Eight bytes at a time: a spawn's file name is hashed on every spawn.
+uint64_t location_hash(const char* file, size_t n, uint32_t line, uint32_t col) {
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  uint64_t h = ((uint64_t{line} << 32 | col) ^ n) * kMul;
+  auto mix = [&](uint64_t w) {
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+  };
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, file + i, 8);
+    mix(w);
+  }
+  uint64_t rest = 0;
+  std::memcpy(&rest, file + i, n - i);
+  mix(rest);
   return h;
 }
 
 // Index + 1 of the location, or 0 when the table is full.
 uint32_t intern_location(const char* file, size_t n, uint32_t line, uint32_t col) {
-  char text[600];
-  int len = std::snprintf(text, sizeof text, "%.*s:%u:%u", static_cast<int>(n), file, line, col);
-  if (len <= 0) return 0;
-  const size_t tl = std::min(static_cast<size_t>(len), sizeof text - 1);
-  const uint64_t h = fnv(text, tl);
-  for (size_t i = 0; i < g_location_count; ++i) {
-    if (g_locations[i].hash == h && std::strcmp(g_locations[i].text, text) == 0) return static_cast<uint32_t>(i + 1);
+  // Up to a NUL, as the text is formatted: the two must compare equal.
+  n = strnlen(file, std::min(n, kMaxLocationFile));
+  const uint64_t h = location_hash(file, n, line, col);
+  size_t slot = h & (kLocationSlots - 1);
+  for (; g_location_slots[slot]; slot = (slot + 1) & (kLocationSlots - 1)) {
+    const Location& l = g_locations[g_location_slots[slot] - 1];
+    if (l.hash == h && l.line == line && l.col == col && l.file_len == n && std::memcmp(l.text, file, n) == 0) {
+      return g_location_slots[slot];
+    }
   }
+  char text[kMaxLocationFile + 32];
+  const int len = std::snprintf(text, sizeof text, "%.*s:%u:%u", static_cast<int>(n), file, line, col);
+  if (len <= 0 || static_cast<size_t>(len) >= sizeof text) return 0;
+  const size_t tl = static_cast<size_t>(len);
   if (g_location_count == kMaxLocations || g_location_used + tl + 1 > sizeof g_location_text) return 0;
   char* at = g_location_text + g_location_used;
   std::memcpy(at, text, tl + 1);
   g_location_used += tl + 1;
-  g_locations[g_location_count] = {h, at};
-  return static_cast<uint32_t>(++g_location_count);
+  g_locations[g_location_count] = {h, at, static_cast<uint32_t>(n), line, col};
+  g_location_slots[slot] = static_cast<uint16_t>(++g_location_count);
+  return static_cast<uint32_t>(g_location_count);
 }
 
 // Task -> location of its spawn, for polls that name none. Direct-mapped:

@@ -100,13 +100,18 @@ TEST_CASE("a program's custom events, spans and runtime events are recorded with
   // Runtime events in the Tokio recorder's schemas.
   auto polls = named(events, "PollStartEvent");
   REQUIRE(polls.size() == 50);
-  for (const json& p : polls) {
-    CHECK(p["worker_id"] == 3);
-    CHECK(p["spawn_loc"] == "app_api.cpp:42:7");  // the spawn's location, which the poll did not repeat
+  auto spawns = named(events, "TaskSpawnEvent");
+  REQUIRE(spawns.size() == 50);
+  for (uint64_t i = 0; i < 50; ++i) {
+    // The spawn's location (the fixture's spawn_location), which the poll did not repeat.
+    const std::string loc = std::string(i % 3 == 2 ? "src/other.cpp" : "app_api.cpp") + ":" +
+                            std::to_string(42 + i % 2) + ":" + (i % 4 == 3 ? "9" : "7");
+    CHECK(polls[i]["worker_id"] == 3);
+    CHECK(polls[i]["spawn_loc"] == loc);
+    CHECK(spawns[i]["spawn_loc"] == loc);
   }
   CHECK(polls[1]["local_queue"] == 1);
   CHECK(named(events, "PollEndEvent").size() == 50);
-  CHECK(named(events, "TaskSpawnEvent").size() == 50);
   CHECK(named(events, "TaskTerminateEvent").size() == 50);
   auto wakes = named(events, "WakeEventEvent");
   REQUIRE(wakes.size() == 50);
