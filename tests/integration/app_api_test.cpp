@@ -79,6 +79,17 @@ TEST_CASE("a program's custom events, spans and runtime events are recorded with
     CHECK(e["cached"] == (i % 3 == 0));
   }
 
+  // The C calls' Note events: every text whole, and the two calls that broke
+  // the rules dropped and counted.
+  auto notes = named(events, "Note");
+  const char* texts[] = {"", "abc", "abcdef", "abcdefghijklmno", "abcdefghijklmnopqrstuvwxyz"};
+  REQUIRE(notes.size() == 5);
+  for (uint64_t i = 0; i < 5; ++i) {
+    CHECK(notes[i]["n"] == i);
+    CHECK(notes[i]["text"] == texts[i]);
+  }
+  CHECK_THAT(r.err, Catch::Contains(", 2 lost in the program"));
+
   // Spans: "handle" with its path, "inner" inside it; each exits and closes.
   auto handles = named(events, "SpanEnter:app::handle:");
   auto inners = named(events, "SpanEnter:app::inner:");
