@@ -889,6 +889,10 @@ Result<void> Session::filter_ring_set(RingSet& set, const std::string& filter) {
 }
 
 void Session::refilter_wakeups(const std::vector<uint32_t>& tids, std::vector<RingSet>& retired) {
+  // No live thread left (the program is exiting): no wakeup to come that
+  // the filter should let through. An empty filter would read as too many
+  // threads to filter.
+  if (tids.empty()) return;
   std::string filter = tid_filter(woken_pid_ ? woken_pid_->name : "pid", tids, kNewThreadWindow);
   if (filter == wakeup_filter_) return;
   // The kernel sets a tracepoint filter once per event (EEXIST after), so
