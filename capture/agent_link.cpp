@@ -85,6 +85,7 @@ bool AgentLink::read(int fd, const std::function<void(pid_t, std::span<const uin
     closed_.api_events += p.stats.api_events;
     closed_.api_dropped += p.stats.api_dropped;
     closed_.api_processes += p.stats.api_slots > 0;
+    closed_.unreported += p.reported && !p.bye;
     peers_.erase(it);
     return false;
   };
@@ -121,9 +122,11 @@ bool AgentLink::read(int fd, const std::function<void(pid_t, std::span<const uin
           ++no_signal_;
         }
         p.stats = s;
+        p.reported = true;
         break;
       }
       case proto::MessageType::kBye:
+        p.bye = true;
         return close_peer();
       default:
         return close_peer();
@@ -148,6 +151,7 @@ AgentLink::Counters AgentLink::counters() const {
     c.api_events += p.stats.api_events;
     c.api_dropped += p.stats.api_dropped;
     c.api_processes += p.stats.api_slots > 0;
+    c.unreported += p.reported;  // still connected: no bye yet
   }
   c.no_signal = no_signal_;
   return c;

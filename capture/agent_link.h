@@ -60,6 +60,11 @@ class AgentLink {
     // and processes that use it.
     uint64_t api_events = 0, api_dropped = 0;
     uint32_t api_processes = 0;
+    // Agents that reported but never said bye (their process exited or
+    // exec'd before its agent's last message, or it is still sending): the
+    // last events of those processes may be missing, and their counts
+    // here are as of their last report.
+    uint32_t unreported = 0;
   };
   Counters counters() const;
 
@@ -69,6 +74,8 @@ class AgentLink {
     UniqueFd fd;
     pid_t pid = 0;
     bool hello = false;
+    bool reported = false;  // sent its counts at least once (it is active)
+    bool bye = false;       // said its last word
     format::agent::Stats stats;
   };
   UniqueFd listen_;

@@ -577,6 +577,16 @@ int run_recording(const RecordingOptions& o, Mode mode) {
             " batch(es) appended, " + std::to_string(res->agent_rejected) + " rejected, " +
             std::to_string(a.dropped_batches) + " dropped in the target (socket full)");
       }
+      if (a.dropped_batches) {
+        say("warning: the agent dropped " + std::to_string(a.dropped_batches) +
+            " batch(es) of the program's events: dial9 record fell behind (the machine's CPUs busy, or more app API "
+            "events than it keeps up with; docs/BENCHMARKS.md has the rates), and those events are missing");
+      }
+      if (a.unreported) {
+        say("warning: " + std::to_string(a.unreported) +
+            " process(es) ended (exit, exec, kill) before their agent's last report reached dial9 record: their last "
+            "events may be missing, and their counts above are as of their last report");
+      }
     }
     if (lost_pct >= 5) {
       say("warning: " + std::to_string(static_cast<int>(lost_pct)) +

@@ -96,13 +96,24 @@ void begin_batch() {
   g_events = 0;
 }
 
+// Until this time (now_ns), a send to a full socket waits for room; after
+// it, the message is dropped (a batch counts in g_dropped_batches). It is
+// in the past while recording, where the program must never wait for
+// dial9, and set when recording stops: the last events and the final
+// counts must not be dropped because dial9 record was behind just then.
+uint64_t g_send_until_ns = 0;
+
 bool send_message(const void* p, size_t n) {
   if (g_sock < 0) return false;
-  ssize_t r;
-  do {
-    r = ::send(g_sock, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-  } while (r < 0 && errno == EINTR);
-  return r == static_cast<ssize_t>(n);
+  for (;;) {
+    const ssize_t r = ::send(g_sock, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (r >= 0) return r == static_cast<ssize_t>(n);
+    if (errno == EINTR) continue;
+    const uint64_t now = now_ns();
+    if ((errno != EAGAIN && errno != EWOULDBLOCK) || now >= g_send_until_ns) return false;
+    pollfd pfd{g_sock, POLLOUT, 0};
+    (void)::poll(&pfd, 1, static_cast<int>((g_send_until_ns - now) / 1000000 + 1));
+  }
 }
 
 void send_batch() {
@@ -428,7 +439,11 @@ void run(int sock, const proto::Start& start) {
     if (now - last_slow < kRescanNs) send_stats();
   }
   // Stopping: the API's slots emptied, no timer left, the signal as it
-  // was, the last events and samples sent.
+  // was, the last events and samples sent, waiting for room in the socket
+  // if need be: up to a second when dial9 stopped recording (it waits as
+  // long), less than the 200 ms the library's destructor allows when the
+  // program exits.
+  g_send_until_ns = now_ns() + (g_exiting.load(std::memory_order_acquire) ? 150'000'000 : 1'000'000'000);
   api_stop();
   api_drain();
   g_poke.store(-1, std::memory_order_seq_cst);

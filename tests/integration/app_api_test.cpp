@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <chrono>
 #include <map>
@@ -205,6 +206,41 @@ TEST_CASE("a program built with the app API behaves the same without dial9 and r
   CHECK(without.out == bare.out);
   CHECK(named(dump(out.file("n")), "RequestCompleted").empty());
   CHECK(named(dump(out.file("n")), "PollStartEvent").empty());
+}
+
+TEST_CASE("a program that floods the app API and exits at once: every call is counted, recorded or lost") {
+  // The agent's last events and its final counts are sent as the program
+  // exits, while dial9 record is still behind on the flood: they wait for
+  // room in the socket rather than being dropped. The counts are exact, or
+  // a warning says they are not (a machine too slow for even that).
+  TempDir out;
+  const long n = 2'000'000;
+  auto r = run({dial9_binary(), "record", "-o", out.file("t"), "--", FIXTURE_APP_API, "flood", std::to_string(n)});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "emitted " + std::to_string(n) + "\n");
+  const auto at = r.err.find("app API: ");
+  REQUIRE(at != std::string::npos);
+  unsigned long long events = 0, lost = 0;
+  unsigned processes = 0;
+  REQUIRE(std::sscanf(r.err.c_str() + at, "app API: %llu event(s) from %u process(es), %llu lost", &events, &processes,
+                      &lost) == 3);
+  if (r.err.find("before their agent's last report") == std::string::npos) {
+    CHECK(events + lost == static_cast<unsigned long long>(n));
+  } else {
+    WARN("the agent's last report did not arrive in time; counts not checked");
+  }
+  CHECK(named(dump(out.file("t")), "Tick").size() <= events);
+  // Its two threads end together: no thread left is not too many threads.
+  CHECK_THAT(r.err, !Catch::Contains("too many threads"));
+}
+
+TEST_CASE("a program killed after its agent reported: dial9 record says its last events may be missing") {
+  TempDir out;
+  auto r = run({dial9_binary(), "record", "-o", out.file("t"), "--", FIXTURE_APP_API, "killed"});
+  INFO(r.err);
+  CHECK(r.exit_code == 128 + SIGKILL);
+  CHECK_THAT(r.err, Catch::Contains("1 process(es) ended (exit, exec, kill) before their agent's last report"));
 }
 
 TEST_CASE("attach serves the app API of a running program from the attach on, and leaves it unaffected") {
