@@ -1,6 +1,7 @@
 #include "base/proc_maps.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <span>
 
@@ -98,6 +99,45 @@ Result<std::vector<MapsEntry>> read_maps(pid_t pid) {
   auto text = read_small_file(task_path(pid, address_space_thread(pid), "maps"), kMaxMaps);
   if (!text) return fail(text.error());
   return parse_maps(*text);
+}
+
+std::optional<ProcStat> parse_proc_stat(std::string_view text) {
+  // "pid (comm) state ppid pgrp session tty_nr tpgid flags ..."
+  const size_t close = text.rfind(')');
+  if (close == std::string_view::npos) return std::nullopt;
+  std::string_view rest = text.substr(close + 1);
+  auto token = [&rest]() -> std::string_view {
+    const size_t b = rest.find_first_not_of(' ');
+    if (b == std::string_view::npos) return {};
+    const size_t e = std::min(rest.find(' ', b), rest.size());
+    std::string_view t = rest.substr(b, e - b);
+    rest.remove_prefix(e);
+    return t;
+  };
+  ProcStat st;
+  const std::string_view state = token();
+  if (state.size() != 1) return std::nullopt;
+  st.state = state[0];
+  std::string_view fields[6];  // ppid pgrp session tty_nr tpgid flags
+  for (std::string_view& f : fields) {
+    f = token();
+    if (f.empty()) return std::nullopt;
+  }
+  long ppid = 0;
+  unsigned long flags = 0;
+  if (std::from_chars(fields[0].data(), fields[0].data() + fields[0].size(), ppid).ec != std::errc() ||
+      std::from_chars(fields[5].data(), fields[5].data() + fields[5].size(), flags).ec != std::errc()) {
+    return std::nullopt;
+  }
+  st.ppid = static_cast<pid_t>(ppid);
+  st.flags = flags;
+  return st;
+}
+
+std::optional<ProcStat> read_proc_stat(pid_t pid) {
+  auto text = read_small_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+  if (!text) return std::nullopt;
+  return parse_proc_stat(*text);
 }
 
 std::string status_field(std::string_view status, std::string_view key) {

@@ -45,6 +45,20 @@ Result<std::vector<pid_t>> list_threads(pid_t pid);
 // status file, without the spaces after its colon; "" when absent.
 std::string status_field(std::string_view status, std::string_view key);
 
+// The fields of a /proc/PID/stat (or task/TID/stat) line that dial9 reads.
+struct ProcStat {
+  char state = '?';         // R, S, D, Z (zombie), X (dead), ...
+  pid_t ppid = 0;
+  unsigned long flags = 0;  // the kernel's PF_* bits
+};
+constexpr unsigned long kPfExiting = 0x4;        // in do_exit: its descriptors are closing
+constexpr unsigned long kPfKthread = 0x200000;  // a kernel thread
+// The text of a stat file, or nullopt when it is not one. The name in
+// parentheses may itself hold spaces and parentheses.
+std::optional<ProcStat> parse_proc_stat(std::string_view text);
+// /proc/PID/stat, or nullopt when the process is gone.
+std::optional<ProcStat> read_proc_stat(pid_t pid);
+
 // /proc/PID/task/TID/comm without its newline, or "" when the thread is gone.
 std::string thread_comm(pid_t pid, pid_t tid);
 

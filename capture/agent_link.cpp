@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/io.h"
+#include "base/proc_maps.h"
 
 namespace dial9::capture {
 
@@ -20,15 +21,9 @@ namespace proto = format::agent;
 bool descends_from(pid_t pid, pid_t root) {
   for (int depth = 0; depth < 64 && pid > 1; ++depth) {
     if (pid == root) return true;
-    auto stat = read_small_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+    auto stat = read_proc_stat(pid);
     if (!stat) return false;
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-    size_t close = stat->rfind(')');
-    if (close == std::string::npos) return false;
-    int ppid = 0;
-    char state = 0;
-    if (std::sscanf(stat->c_str() + close + 1, " %c %d", &state, &ppid) != 2) return false;
-    pid = ppid;
+    pid = stat->ppid;
   }
   return pid == root;
 }
@@ -85,6 +80,9 @@ bool AgentLink::read(int fd, const std::function<void(pid_t, std::span<const uin
     closed_.api_events += p.stats.api_events;
     closed_.api_dropped += p.stats.api_dropped;
     closed_.api_processes += p.stats.api_slots > 0;
+    // No bye: the process ended by _exit, exec or a signal, which its
+    // agent cannot see coming; what it gathered since its last report is
+    // missing.
     closed_.unreported += p.reported && !p.bye;
     peers_.erase(it);
     return false;

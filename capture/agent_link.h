@@ -60,10 +60,9 @@ class AgentLink {
     // and processes that use it.
     uint64_t api_events = 0, api_dropped = 0;
     uint32_t api_processes = 0;
-    // Agents that reported but never said bye (their process exited or
-    // exec'd before its agent's last message, or it is still sending): the
-    // last events of those processes may be missing, and their counts
-    // here are as of their last report.
+    // Agents that reported but never said bye (their process ended by
+    // _exit, exec or a signal, or is still sending): what each gathered
+    // since its last report, one drain interval (20 ms), is missing.
     uint32_t unreported = 0;
   };
   Counters counters() const;

@@ -583,9 +583,10 @@ int run_recording(const RecordingOptions& o, Mode mode) {
             "events than it keeps up with; docs/BENCHMARKS.md has the rates), and those events are missing");
       }
       if (a.unreported) {
-        say("warning: " + std::to_string(a.unreported) +
-            " process(es) ended (exit, exec, kill) before their agent's last report reached dial9 record: their last "
-            "events may be missing, and their counts above are as of their last report");
+        say(std::to_string(a.unreported) +
+            " process(es) ended without their agent's last report (_exit, exec or a signal): each may miss its last "
+            "samples and app API events (20 ms of them, more if dial9 record was behind), in the trace and in the "
+            "counts above");
       }
     }
     if (lost_pct >= 5) {

@@ -40,20 +40,8 @@ ProcessFacts read_process_facts(pid_t pid) {
     f.uid = real;
     f.euid = eff;
   }
-  // Kernel threads: PF_KTHREAD in the flags (the 9th field of stat, after
-  // the parenthesised name, which may itself hold spaces or parentheses).
-  if (auto stat = read_small_file(proc(pid, "stat"), 4096)) {
-    size_t close = stat->rfind(')');
-    if (close != std::string::npos) {
-      std::istringstream rest(stat->substr(close + 2));
-      std::string field;
-      unsigned long flags = 0;
-      for (int i = 0; i < 7 && rest >> field; ++i) {
-        if (i == 6) flags = std::strtoul(field.c_str(), nullptr, 10);
-      }
-      f.kernel_thread = (flags & 0x00200000ul) != 0;
-    }
-  }
+  // Kernel threads: PF_KTHREAD in the flags.
+  if (auto stat = read_proc_stat(pid)) f.kernel_thread = (stat->flags & kPfKthread) != 0;
   // A process whose main thread has exited shows as a zombie; it is still
   // attachable while another thread lives.
   f.live_threads = !f.zombie || std::atoi(status_field(s, "Threads").c_str()) > 1;

@@ -411,13 +411,14 @@ void run(int sock, const proto::Start& start) {
     api_drain();
     if (now - last_slow >= kSlowNs) {
       g_api_slots = static_cast<uint32_t>(api_find_slots());  // a library dlopen'd since
-      if (!sampling) {
-        last_slow = now;
-        send_stats();
-      }
+      if (!sampling) last_slow = now;
     }
     if (!sampling) {
       send_batch();
+      // The counts with every drain: a process that ends by _exit, exec
+      // or a signal (no destructor runs) leaves at most this interval
+      // unreported.
+      send_stats();
       continue;
     }
     // A new thread (poked) gets its timer within ~5 ms; others every 100 ms.
@@ -436,7 +437,7 @@ void run(int sock, const proto::Start& start) {
       last_slow = now;
     }
     send_batch();
-    if (now - last_slow < kRescanNs) send_stats();
+    send_stats();
   }
   // Stopping: the API's slots emptied, no timer left, the signal as it
   // was, the last events and samples sent, waiting for room in the socket

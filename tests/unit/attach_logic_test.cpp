@@ -46,6 +46,34 @@ TEST_CASE("status fields: the value after the colon, by whole key") {
   CHECK(status_field(status, "Seccomp").empty());
 }
 
+TEST_CASE("stat lines: state, parent and flags after a name that may hold spaces and parentheses") {
+  auto st = parse_proc_stat("4242 (my (odd) name) S 17 4242 4242 0 -1 4194560 120 0 0 0 5 3 0 0 20 0 1 0\n");
+  REQUIRE(st);
+  CHECK(st->state == 'S');
+  CHECK(st->ppid == 17);
+  CHECK(st->flags == 4194560u);
+  CHECK_FALSE(st->flags & kPfExiting);
+  auto dying = parse_proc_stat("7 (sh) R 1 7 7 0 -1 4194564 0");
+  REQUIRE(dying);
+  CHECK(dying->flags & kPfExiting);
+  auto kthread = parse_proc_stat("2 (kthreadd) S 0 0 0 0 -1 2129984 0");
+  REQUIRE(kthread);
+  CHECK(kthread->flags & kPfKthread);
+  CHECK(parse_proc_stat("9 (z) Z 1 9 9 0 -1 4227084")->state == 'Z');
+  CHECK_FALSE(parse_proc_stat("no parenthesis S 1 2 3 4 5 6"));
+  CHECK_FALSE(parse_proc_stat("9 (cut) S 1 9"));           // too few fields
+  CHECK_FALSE(parse_proc_stat("9 (x) S one 9 9 0 -1 64"));  // ppid not a number
+  CHECK_FALSE(parse_proc_stat("9 (x) SS 1 9 9 0 -1 64"));   // state is one letter
+}
+
+TEST_CASE("stat of this process: running, its parent, not exiting, and none for a pid that never was") {
+  auto me = read_proc_stat(::getpid());
+  REQUIRE(me);
+  CHECK(me->ppid == ::getppid());
+  CHECK_FALSE(me->flags & kPfExiting);
+  CHECK_FALSE(read_proc_stat(0x7fffffff));
+}
+
 TEST_CASE("the ELF reader finds libc's dlopen where the dynamic linker put it") {
   void* dlopen_here = ::dlsym(RTLD_DEFAULT, "dlopen");
   Dl_info info{};
