@@ -361,6 +361,9 @@ void run(int sock, const proto::Start& start) {
   constexpr uint64_t kRescanNs = 100'000'000, kSlowNs = 1'000'000'000;
   static Sample samples[64];
   uint64_t last_rescan = 0, last_slow = 0;
+  // A previous recording's stop (a later attach reuses the library) may
+  // have left the deadline in the future: sends never wait while recording.
+  g_send_until_ns = 0;
   begin_batch();
   const bool timer = start.sampler == static_cast<uint32_t>(proto::Sampler::kTimer);
   const int poke = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
