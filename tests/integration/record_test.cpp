@@ -213,6 +213,18 @@ TEST_CASE("record follows every thread, with its name, and child processes") {
   CHECK(forked.exits.size() == 1);      // the launched program's exit status
 }
 
+namespace {
+
+// Runs `dial9 record ARGS` (shell words) and stops dial9 for 0.4 s, 0.2 s
+// in, like a recorder starved of CPU: small rings overflow meanwhile and
+// the kernel counts what it drops.
+test::RunResult record_starved(const std::string& args) {
+  return test::run({"/bin/sh", "-c", "'" + test::dial9_binary() + "' record " + args +
+                                         " & p=$!; sleep 0.2; kill -STOP $p; sleep 0.4; kill -CONT $p; wait $p"});
+}
+
+}  // namespace
+
 TEST_CASE("a tiny ring loses samples and says so, and recorded + lost adds up") {
   if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
   // Exact accounting needs a counter-overflow event (a timer-driven one like
@@ -228,13 +240,10 @@ TEST_CASE("a tiny ring loses samples and says so, and recorded + lost adds up") 
   REQUIRE(instructions > 1000000000ull);
   const uint64_t expected = 10000;  // ~10k samples/s: under the kernel's sample-rate limit
   const uint64_t period = instructions / expected;
-  // dial9 is stopped for 0.4 s meanwhile, like a recorder starved of CPU,
-  // so its 1-page rings overflow and the kernel counts what it drops.
+  // 1-page rings, dial9 starved meanwhile.
   test::TempDir tmp;
-  std::string cmd = "'" + test::dial9_binary() + "' record -e instructions -c " + std::to_string(period) +
-                    " --mmap-pages 1 --no-kernel -o '" + tmp.file("t") + "' '" FIXTURE_SPIN "' " + work +
-                    " & p=$!; sleep 0.2; kill -STOP $p; sleep 0.4; kill -CONT $p; wait $p";
-  auto r = test::run({"/bin/sh", "-c", cmd});
+  auto r = record_starved("-e instructions -c " + std::to_string(period) + " --mmap-pages 1 --no-kernel -o '" +
+                          tmp.file("t") + "' '" FIXTURE_SPIN "' " + work);
   REQUIRE(r.exit_code == 0);
   auto rec = read_recording(tmp.file("t"));
   INFO("recorded " << rec.samples << " lost " << rec.lost << "\n" << r.err);
@@ -243,6 +252,37 @@ TEST_CASE("a tiny ring loses samples and says so, and recorded + lost adds up") 
   double total = static_cast<double>(rec.samples + rec.lost);
   CHECK(total > static_cast<double>(expected) * 0.95);
   CHECK(total < static_cast<double>(expected) * 1.05);
+}
+
+TEST_CASE("a tiny ring loses page-fault samples and says so, and recorded + lost adds up, with no PMU") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  // The test above without a hardware PMU: a software event that counts
+  // (one sample per page fault with -c 1), on a fixture that makes a known
+  // number of faults. What starting the program faults (dial9's
+  // trampoline, the dynamic loader, the agent) is measured first, on a
+  // ring large enough to lose nothing.
+  test::TempDir tmp;
+  auto record = [&](const std::string& dir, const char* pages, const std::string& arg) {
+    auto r = record_starved(std::string("-e page-faults -c 1 --call-graph fp --no-kernel --mmap-pages ") + pages + " -o '" +
+                            dir + "' '" FIXTURE_SPIN "' " + arg);
+    REQUIRE(r.exit_code == 0);
+    return r.err;
+  };
+  record(tmp.file("base"), "256", "faults:0");
+  auto base = read_recording(tmp.file("base"));
+  REQUIRE(base.lost == 0);
+  REQUIRE(base.samples > 10);
+  const uint64_t faults = 4000;
+  // 1-page rings, dial9 starved meanwhile.
+  const std::string err = record(tmp.file("t"), "1", "faults:" + std::to_string(faults));
+  auto rec = read_recording(tmp.file("t"));
+  INFO("start-up " << base.samples << ", recorded " << rec.samples << " lost " << rec.lost << "\n" << err);
+  CHECK(rec.lost > 1000);
+  CHECK_THAT(err, Catch::Contains("samples were lost") && Catch::Contains("--mmap-pages 4"));
+  const double expected = static_cast<double>(base.samples + faults);
+  const double total = static_cast<double>(rec.samples + rec.lost);
+  CHECK(total > expected - 0.05 * faults);
+  CHECK(total < expected + 0.05 * faults);
 }
 
 TEST_CASE("record refuses bad input with one line, the right code, and nothing left behind") {
