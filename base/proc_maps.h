@@ -51,7 +51,6 @@ struct ProcStat {
   pid_t ppid = 0;
   unsigned long flags = 0;  // the kernel's PF_* bits
 };
-constexpr unsigned long kPfExiting = 0x4;        // in do_exit: its descriptors are closing
 constexpr unsigned long kPfKthread = 0x200000;  // a kernel thread
 // The text of a stat file, or nullopt when it is not one. The name in
 // parentheses may itself hold spaces and parentheses.
