@@ -521,7 +521,11 @@ struct ElfModule::Impl {
     if (debug_frame_tried) return debug_frame_cfi;
     debug_frame_tried = true;
     for (Elf* elf : {file.elf.get(), debug_file ? debug_file->file.elf.get() : nullptr}) {
-      if (elf == nullptr) continue;
+      // dwarf_begin_elf decompresses every debug section of the file and
+      // libelf keeps them until the file is closed: 10 MiB for glibc's
+      // debug file, which has no .debug_frame at all (Debian's debug files
+      // rarely do). Look before paying for it.
+      if (elf == nullptr || !(has_section(elf, ".debug_frame") || has_section(elf, ".zdebug_frame"))) continue;
       // Fails (not an error for us) when the file has no DWARF sections.
       std::unique_ptr<Dwarf, DwarfEnd> dwarf(dwarf_begin_elf(elf, DWARF_C_READ, nullptr));
       if (!dwarf) continue;

@@ -321,3 +321,20 @@ TEST_CASE("ElfModule: per-unit DWARF gives the frames the whole-module index giv
   CHECK(libc_compared > 1000);
   if (libc_whole->separate_debug_file().empty()) WARN("no separate debug file for glibc (libc6-dbg): names only");
 }
+
+TEST_CASE("ElfModule gives the CFI rule of code described in .debug_frame only", "[elf]") {
+  // fixture_debug_frame is built without unwind tables: .eh_frame has no
+  // entry for its functions, so the rule must come from .debug_frame.
+  auto module = ElfModule::open(FIXTURE_DEBUG_FRAME);
+  REQUIRE(module);
+  std::optional<uint64_t> entry;
+  for (uint64_t off = 0; off < std::filesystem::file_size(FIXTURE_DEBUG_FRAME) && !entry; ++off) {
+    auto vaddr = (*module)->vaddr_of_offset(off);
+    const auto* sym = vaddr ? (*module)->symbol_at(*vaddr) : nullptr;
+    if (sym != nullptr && sym->name == "debug_frame_leaf" && sym->start == *vaddr) entry = vaddr;
+  }
+  REQUIRE(entry);
+  auto rule = (*module)->frame_rule(*entry);
+  REQUIRE(rule);
+  CHECK(*rule == dial9::test::sp_frame_rule(8));
+}
