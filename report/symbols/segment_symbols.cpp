@@ -1,6 +1,7 @@
 #include "report/symbols/segment_symbols.h"
 
 #include <unordered_set>
+#include <vector>
 
 #include "format/events.h"
 #include "format/schemas.h"
@@ -34,20 +35,18 @@ std::vector<uint8_t> SegmentSymbolTable::build(const std::string& path) {
   std::unordered_set<uint64_t> seen;  // one entry set per address and segment
   uint64_t last_ts = 0;
   uint64_t named = 0;
+  // Kernel addresses are named last: the kernel's symbols may still be on
+  // their way (a recording that just started reads /proc/kallsyms on a
+  // thread of its own, 60-100 ms), and naming the user addresses, which can
+  // mean reading a module's DWARF, overlaps with that wait.
+  std::vector<uint64_t> kernel_addrs;
   auto name_chain = [&](uint32_t pid, format::StackView chain) {
     for (uint32_t i = 0; i < chain.size(); ++i) {
       uint64_t addr = chain[i];
       if (!seen.insert(addr).second) continue;
       ++stats_.addresses;
       if (is_kernel(addr)) {
-        if (!kernel_) kernel_ = kernel_symbols_ ? kernel_symbols_() : KernelSymbols{};
-        std::string_view fn = kernel_->find(addr);
-        if (fn.empty()) continue;
-        format::SymbolTableEntry e;
-        e.addr = addr;
-        e.symbol_name = fn;
-        out.symbol(last_ts, e);
-        ++named;
+        kernel_addrs.push_back(addr);
         continue;
       }
       // Named now, with the mappings of this moment (a later exec may map
@@ -94,6 +93,18 @@ std::vector<uint8_t> SegmentSymbolTable::build(const std::string& path) {
         break;
     }
   });
+  if (read && !kernel_addrs.empty()) {
+    if (!kernel_) kernel_ = kernel_symbols_ ? kernel_symbols_() : KernelSymbols{};
+    for (uint64_t addr : kernel_addrs) {
+      std::string_view fn = kernel_->find(addr);
+      if (fn.empty()) continue;
+      format::SymbolTableEntry e;
+      e.addr = addr;
+      e.symbol_name = fn;
+      out.symbol(last_ts, e);
+      ++named;
+    }
+  }
   stats_.named += named;
   if (!read || named == 0) return {};
   return out.take();

@@ -26,8 +26,10 @@ namespace dial9::report {
 class SegmentSymbolTable {
  public:
   // `kernel_symbols` returns the kernel's symbols (KernelSymbols::parse of
-  // /proc/kallsyms; empty when unreadable); called once, at the first
-  // kernel address, so recordings without kernel frames never pay for it.
+  // /proc/kallsyms; empty when unreadable); called once, by the first
+  // segment with kernel addresses, after its user addresses are named (so a
+  // slow source overlaps with that work), and never by recordings without
+  // kernel frames.
   explicit SegmentSymbolTable(SymbolizerOptions options, std::function<KernelSymbols()> kernel_symbols = {});
 
   // The symbol table of the segment file at `path` as one TRC stream, or
