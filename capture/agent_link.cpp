@@ -149,7 +149,7 @@ AgentLink::Counters AgentLink::counters() const {
     c.api_events += p.stats.api_events;
     c.api_dropped += p.stats.api_dropped;
     c.api_processes += p.stats.api_slots > 0;
-    c.unreported += p.reported;  // still connected: no bye yet
+    c.pending += p.reported;
   }
   c.no_signal = no_signal_;
   return c;

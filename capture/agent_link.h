@@ -60,10 +60,14 @@ class AgentLink {
     // and processes that use it.
     uint64_t api_events = 0, api_dropped = 0;
     uint32_t api_processes = 0;
-    // Agents that reported but never said bye (their process ended by
-    // _exit, exec or a signal, or is still sending): what each gathered
-    // since its last report, one drain interval (20 ms), is missing.
+    // Agents that reported but never said bye, their process having ended
+    // by _exit, exec or a signal: what each gathered since its last report,
+    // one drain interval (20 ms), is missing.
     uint32_t unreported = 0;
+    // Agents still connected without a bye: their process goes on running
+    // but did not send its last report in time (stopped, or its agent's
+    // thread starved); the same 20 ms are missing.
+    uint32_t pending = 0;
   };
   Counters counters() const;
 

@@ -431,3 +431,28 @@ TEST_CASE("attach to the Asio echo server under load records its handlers from t
   for (const json& p : polls) located += p["spawn_loc"].get<std::string>().find("echo_server.cpp:") != std::string::npos;
   CHECK(located > polls.size() / 2);
 }
+
+TEST_CASE("a program stopped when an attach ends: dial9 attach says its agent's last report did not come") {
+  int out_fd = -1;
+  const pid_t pid = spawn({FIXTURE_APP_API, "loop", "3000"}, &out_fd);
+  REQUIRE(pid > 0);
+  REQUIRE(read_line(out_fd) == "ready");
+  TempDir out;
+  RunResult r;
+  std::thread recorder([&] { r = run({dial9_binary(), "attach", "--duration", "2s", "-o", out.file("t"), std::to_string(pid)}); });
+  // Stopped after its agent has reported, before the recording ends: the
+  // agent cannot answer the stop.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  ::kill(pid, SIGSTOP);
+  recorder.join();
+  ::kill(pid, SIGCONT);
+  (void)read_to_end(out_fd);
+  ::close(out_fd);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(WIFEXITED(status));
+  CHECK_THAT(r.err, Catch::Contains("1 process(es) still running did not send their agent's last report within 1 s"));
+  CHECK_THAT(r.err, !Catch::Contains("ended without their agent's last report"));
+}
