@@ -24,6 +24,11 @@
 #                          status "met" when the awk expression CONDITION
 #                          holds, else "**missed**" (bench/run gathers these
 #                          rows into the summary at the top of BENCHMARKS.md).
+#                          With a fourth argument NOISY, an awk expression
+#                          saying the measurement's noise is larger than the
+#                          margin it is judged by, the status is
+#                          "**unresolved**" when NOISY holds, whatever the
+#                          median says.
 #   machine                "machine: N CPUs, <CPU model>", for the line each
 #                          script prints to stderr.
 #   prepare_demo_recordings NAME
@@ -96,6 +101,7 @@ md_header() {
 target_row() {
   local status='**missed**'
   awk "BEGIN { exit !($3) }" && status=met
+  [[ -n ${4:-} ]] && awk "BEGIN { exit !($4) }" && status='**unresolved**'
   md_row "$1" "$2" "$status"
 }
 
