@@ -13,12 +13,17 @@
 # 3's, and counting them again would make the ratios depend on how long the
 # workload runs.
 # Prints its results as Markdown (bench/run puts them in docs/BENCHMARKS.md).
-# Usage: bench/run_record.sh   (env: DIAL9_BENCH_RUNS=7, DIAL9_BENCH_RSS_SECONDS=60,
+# Usage: bench/run_record.sh   (env: DIAL9_BENCH_RUNS=7, DIAL9_BENCH_ROUNDS=3×RUNS,
+#                                    DIAL9_BENCH_RSS_SECONDS=60,
 #                                    DIAL9_BENCH_SPIN_WORK=4000, DIAL9_BENCH_PINGPONG=60000)
+# ROUNDS is for rows 1 and 2, whose targets allow 0.5-10%: many short
+# rounds resolve them better than a few long ones on a machine whose speed
+# drifts (a round's variants run closer together).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${DIAL9_BENCH_BUILD:-$(cd "$here/.." && pwd)/build-bench}
 runs=${DIAL9_BENCH_RUNS:-7}
+rounds=${DIAL9_BENCH_ROUNDS:-$((runs * 3))}
 rss_seconds=${DIAL9_BENCH_RSS_SECONDS:-60}
 command -v perf >/dev/null || { echo "$0: perf is required (apt-get install linux-perf)" >&2; exit 1; }
 "$here/build.sh" dial9 bench_spin bench_pingpong bench_peak_rss bench_workload
@@ -91,7 +96,7 @@ v_true_dial9() { "$dial9" record -q -o "$work/out" -- /bin/true; }
 v_true_perf() { perf record -q --no-bpf-event -o "$work/out.data" -- /bin/true; }
 v_true_perfdefault() { perf record -q -o "$work/out.data" -- /bin/true; }
 
-echo "$(machine); $runs runs each, interleaved" >&2
+echo "$(machine); $rounds rounds ($((runs * 3)) for the fixed cost), interleaved" >&2
 # overhead_row LABEL PREFIX: the bare, dial9 and perf variants PREFIX_*.
 declare -A dial9_ratio perf_ratio dial9_noise
 overhead_row() {
@@ -102,16 +107,16 @@ overhead_row() {
   md_row "$1" "${ms_spread[${p}_bare]} ms" "${ms_spread[${p}_dial9]} ms" "${ms_spread[${p}_perf]} ms" \
     "**${dial9_ratio[$p]}×** (±${dial9_noise[$p]})" "${perf_ratio[$p]}× (±$(noise "${p}_perf" "${p}_bare"))"
 }
-echo "The program's own time (its work, without the recorders' start-up and shutdown; the fixed-cost row is those), median (min–max) of $runs, variants interleaved; ratios: the median of each round's ratio (a round runs each variant once, seconds apart), ± half their interquartile range. A target whose margin is smaller than that ± is **unresolved**: this run cannot tell it from noise."
+echo "The program's own time (its work, without the recorders' start-up and shutdown; the fixed-cost row is those), median (min–max) of $rounds rounds, variants interleaved; ratios: the median of each round's ratio (a round runs each variant once, seconds apart), ± half their interquartile range. A target whose margin is smaller than that ± is **unresolved**: this run cannot tell it from noise."
 echo
 md_header measurement bare "dial9 record" "perf record" "dial9 / bare" "perf / bare"
 export DIAL9_BENCH_ELAPSED=1
 for hz in 999 99; do
-  measure "$runs" spin_bare spin_dial9 spin_perf
+  measure "$rounds" spin_bare spin_dial9 spin_perf
   for v in bare dial9 perf; do alias_variant "spin${hz}_$v" "spin_$v"; done
   overhead_row "CPU-bound (\`bench_spin ${spin[*]}\`), $hz Hz" "spin$hz"
 done
-measure "$runs" ping_bare ping_dial9 ping_nosched ping_perf
+measure "$rounds" ping_bare ping_dial9 ping_nosched ping_perf
 overhead_row "ping-pong over pipes (\`bench_pingpong $trips\`), 999 Hz, dial9's default (with scheduler capture)" ping
 alias_variant pingns_bare ping_bare
 alias_variant pingns_dial9 ping_nosched
