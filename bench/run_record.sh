@@ -16,9 +16,10 @@
 # Usage: bench/run_record.sh   (env: DIAL9_BENCH_RUNS=7, DIAL9_BENCH_ROUNDS=3×RUNS,
 #                                    DIAL9_BENCH_RSS_SECONDS=60,
 #                                    DIAL9_BENCH_SPIN_WORK=4000, DIAL9_BENCH_PINGPONG=60000)
-# ROUNDS is for rows 1 and 2, whose targets allow 0.5-10%: many short
-# rounds resolve them better than a few long ones on a machine whose speed
-# drifts (a round's variants run closer together).
+# ROUNDS is for rows 1 and 2, whose targets allow 0.5-10%. On this shared
+# machine the CPU's speed swings by up to 2x within seconds, more in some
+# hours than others (rounds disagreeing by ±1-2% in one run, ±10-26% an
+# hour later); long workloads average the swings within a run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${DIAL9_BENCH_BUILD:-$(cd "$here/.." && pwd)/build-bench}
