@@ -105,8 +105,9 @@ std::vector<uint8_t> SegmentSymbolTable::build(const std::string& path) {
       ++named;
     }
   }
+  if (!read) return {};  // nothing of it is written, so nothing counts as named
   stats_.named += named;
-  if (!read || named == 0) return {};
+  if (named == 0) return {};
   return out.take();
 }
 

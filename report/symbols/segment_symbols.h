@@ -45,7 +45,7 @@ class SegmentSymbolTable {
  private:
   Symbolizer symbolizer_;
   std::function<KernelSymbols()> kernel_symbols_;
-  std::optional<KernelSymbols> kernel_;  // loaded at the first kernel address
+  std::optional<KernelSymbols> kernel_;  // loaded by the first segment with kernel addresses
   Stats stats_;
 };
 
