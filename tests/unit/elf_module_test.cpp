@@ -337,4 +337,9 @@ TEST_CASE("ElfModule gives the CFI rule of code described in .debug_frame only",
   auto rule = (*module)->frame_rule(*entry);
   REQUIRE(rule);
   CHECK(*rule == dial9::test::sp_frame_rule(8));
+
+  // The same file without .debug_frame has no rule there.
+  auto without = ElfModule::open(std::string(FIXTURE_DEBUG_FRAME) + ".no-debug-frame");
+  REQUIRE(without);
+  CHECK_FALSE((*without)->frame_rule(*entry));
 }
