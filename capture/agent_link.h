@@ -66,7 +66,8 @@ class AgentLink {
     uint32_t unreported = 0;
     // Agents still connected without a bye: their process goes on running
     // but did not send its last report in time (stopped, or its agent's
-    // thread starved); the same 20 ms are missing.
+    // thread starved): what it gathered since its last report is missing,
+    // 20 ms of it or, for a starved agent, more.
     uint32_t pending = 0;
   };
   Counters counters() const;

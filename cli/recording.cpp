@@ -591,8 +591,8 @@ int run_recording(const RecordingOptions& o, Mode mode) {
       if (a.pending) {
         say(std::to_string(a.pending) +
             " process(es) still running did not send their agent's last report within 1 s of the stop (stopped, or "
-            "too busy to run it): each may miss its last samples and app API events (20 ms of them), in the trace "
-            "and in the counts above");
+            "too busy to run it): each may miss its last samples and app API events (20 ms of them, more if it was "
+            "starved), in the trace and in the counts above");
       }
     }
     if (lost_pct >= 5) {

@@ -439,10 +439,15 @@ TEST_CASE("a program stopped when an attach ends: dial9 attach says its agent's 
   REQUIRE(read_line(out_fd) == "ready");
   TempDir out;
   RunResult r;
-  std::thread recorder([&] { r = run({dial9_binary(), "attach", "--duration", "2s", "-o", out.file("t"), std::to_string(pid)}); });
-  // Stopped after its agent has reported, before the recording ends: the
-  // agent cannot answer the stop.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  std::thread recorder([&] { r = run({dial9_binary(), "attach", "--duration", "4s", "-o", out.file("t"), std::to_string(pid)}); });
+  // Stopped after its agent has reported (it does every 20 ms once loaded),
+  // before the recording ends: the agent cannot answer the stop.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (read_text_file("/proc/" + std::to_string(pid) + "/maps").find("libdial9-agent") == std::string::npos &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ::kill(pid, SIGSTOP);
   recorder.join();
   ::kill(pid, SIGCONT);
