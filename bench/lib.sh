@@ -25,10 +25,9 @@
 #                          holds, else "**missed**" (bench/run gathers these
 #                          rows into the summary at the top of BENCHMARKS.md).
 #                          With a fourth argument NOISY, an awk expression
-#                          saying the measurement's noise is larger than the
-#                          margin it is judged by, the status is
-#                          "**unresolved**" when NOISY holds, whatever the
-#                          median says.
+#                          saying the target lies within the measurement's
+#                          noise, the status is "**unresolved**" when NOISY
+#                          holds.
 #   machine                "machine: N CPUs, <CPU model>", for the line each
 #                          script prints to stderr.
 #   prepare_demo_recordings NAME
