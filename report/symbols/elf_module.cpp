@@ -110,6 +110,38 @@ uint32_t crc32(std::span<const uint8_t> data) {
   return c ^ 0xffffffffu;
 }
 
+// The bytes of the file's DWARF sections (.debug_*, and the old
+// .zdebug_*) once decompressed: what dwarf_begin_elf would hold.
+uint64_t dwarf_bytes(Elf* elf) {
+  size_t names = 0;
+  if (elf_getshdrstrndx(elf, &names) != 0) return 0;
+  uint64_t total = 0;
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type == SHT_NOBITS) continue;
+    const char* n = elf_strptr(elf, names, shdr.sh_name);
+    if (n == nullptr) continue;
+    uint64_t size = shdr.sh_size;
+    if (std::strncmp(n, ".zdebug_", 8) == 0) {
+      // "ZLIB", then the decompressed size as a big-endian u64.
+      Elf_Data* raw = elf_rawdata(scn, nullptr);
+      if (raw == nullptr || raw->d_size < 12 || std::memcmp(raw->d_buf, "ZLIB", 4) != 0) continue;
+      const auto* b = static_cast<const uint8_t*>(raw->d_buf) + 4;
+      size = 0;
+      for (int i = 0; i < 8; ++i) size = size << 8 | b[i];
+    } else if (std::strncmp(n, ".debug_", 7) != 0) {
+      continue;
+    } else if (shdr.sh_flags & SHF_COMPRESSED) {
+      GElf_Chdr chdr;
+      if (gelf_getchdr(scn, &chdr) == nullptr) continue;
+      size = chdr.ch_size;
+    }
+    total += size;
+  }
+  return total;
+}
+
 bool has_section(Elf* elf, const char* name) {
   size_t names = 0;
   if (elf_getshdrstrndx(elf, &names) != 0) return false;
@@ -395,6 +427,7 @@ struct ElfModule::Impl {
   // Line tables and inlined calls, read on first need (a one-time cost per
   // module, paid only by modules that samples land in).
   Elf* dwarf_elf = nullptr;  // the file with the DWARF: this one or the debug file
+  uint64_t dwarf_skipped = 0;  // its size, when over max_debug_bytes (then dwarf_elf is null)
   bool index_tried = false;
   std::unique_ptr<DwarfIndex> index;
   // Without whole_module_index: every unit's ranges (read at the first
@@ -430,6 +463,13 @@ struct ElfModule::Impl {
       read_function_symbols(elf, SHT_DYNSYM, raw);
     }
     dwarf_elf = own_dwarf ? elf : debug_file ? debug_file->file.elf.get() : nullptr;
+    if (dwarf_elf != nullptr && options.max_debug_bytes != 0) {
+      uint64_t bytes = dwarf_bytes(dwarf_elf);
+      if (bytes > options.max_debug_bytes) {
+        dwarf_skipped = bytes;
+        dwarf_elf = nullptr;
+      }
+    }
     // Aliases share an address (getpid and __getpid); keep the most
     // informative: a sized symbol, then a global one, then the shorter name.
     std::sort(raw.begin(), raw.end(), [](const RawSymbol& a, const RawSymbol& b) {
@@ -598,6 +638,8 @@ std::optional<uint64_t> ElfModule::vaddr_of_mapped_offset(uint64_t file_offset, 
   }
   return std::nullopt;
 }
+
+uint64_t ElfModule::dwarf_skipped() const { return impl_->dwarf_skipped; }
 
 const std::string& ElfModule::separate_debug_file() const {
   static const std::string kNone;

@@ -81,6 +81,12 @@ struct ElfOpenOptions {
   // hundreds of ms and tens of MB). Either way an address gets the same
   // frames.
   bool whole_module_index = true;
+  // The most DWARF, in bytes once decompressed, a module's line tables and
+  // inlined calls may come from; 0: no limit. libdw decompresses a file's
+  // debug sections whole at the first lookup and holds them as long as the
+  // module, so this bounds what naming one module costs in memory. A module
+  // over it is named from its symbol tables alone (dwarf_skipped()).
+  uint64_t max_debug_bytes = 0;
 };
 
 // Where a separate debug file with this build id lives under `debug_dir`, as
@@ -139,6 +145,10 @@ class ElfModule {
   // cost per module, see DwarfIndex); without DWARF, file and line are
   // empty. Views live as long as the module.
   void frames_at(uint64_t vaddr, bool inlines, std::vector<SourceFrame>& out) const;
+
+  // The size of the module's DWARF (decompressed) when max_debug_bytes left
+  // it unread, else 0.
+  uint64_t dwarf_skipped() const;
 
   // The separate debug file in use (found by build id or .gnu_debuglink),
   // or "" when there is none.

@@ -64,6 +64,7 @@ const ElfModule* ModuleCache::open_for(const std::string& path, const std::vecto
     outcome.module = found.get();
     outcome.symbols_from = found->path();
     outcome.debug_file = found->separate_debug_file();
+    outcome.dwarf_skipped = found->dwarf_skipped();
     outcome.why.clear();
   } else {
     ++missing_;

@@ -47,6 +47,7 @@ struct ModuleOutcome {
   std::string symbols_from;  // the file read: the path itself, or a debug file standing in
   std::string debug_file;    // its separate debug file, "" when none
   std::string why;           // when module is nullptr: why not
+  uint64_t dwarf_skipped = 0;  // its DWARF's size, when over max_debug_bytes (ElfModule::dwarf_skipped)
 };
 
 class ModuleCache {

@@ -41,6 +41,9 @@ class SegmentSymbolTable {
     uint64_t named = 0;      // of those, written to a table
   };
   Stats stats() const { return stats_; }
+  // Every module the tables named addresses from, and how (whether
+  // max_debug_bytes left its DWARF unread, among others).
+  std::vector<ModuleOutcome> module_outcomes() const { return symbolizer_.module_outcomes(); }
 
  private:
   Symbolizer symbolizer_;

@@ -31,6 +31,7 @@ ElfOpenOptions elf_options(const SymbolizerOptions& o) {
   dirs.insert(dirs.end(), out.debug_dirs.begin(), out.debug_dirs.end());
   out.debug_dirs = std::move(dirs);
   out.whole_module_index = o.whole_module_index;
+  out.max_debug_bytes = o.max_debug_bytes;
   return out;
 }
 
@@ -130,14 +131,29 @@ std::span<const FrameName> Symbolizer::frames_for(const MappedFile* f, uint64_t 
     ModuleAddress key{module.data(), addr};
     auto it = by_trace_.find(key);
     if (it == by_trace_.end()) {
-      names_.clear();
-      // Innermost first; the depth-0 entry (the real function) is last.
-      for (const TraceSymbol& t : trace->second) {
-        if (!inlines_ && &t != &trace->second.back()) continue;
-        names_.push_back({t.function, module, t.file, t.line, true, true});
+      Span chosen;
+      // Entries without a source place are names only (FORMAT.md R6; a
+      // recorder may leave a big module's DWARF unread): the module, when
+      // this machine has it, adds its lines and inlined calls.
+      bool name_only = std::all_of(trace->second.begin(), trace->second.end(),
+                                   [](const TraceSymbol& t) { return t.file.empty() && t.line == 0; });
+      if (name_only && f) {
+        auto named = from_module(*f, lookup);
+        if (std::any_of(named.begin(), named.end(), [](const FrameName& n) { return !n.file.empty(); })) {
+          chosen = {named.data(), static_cast<uint32_t>(named.size())};
+        }
       }
-      names_.back().inlined = false;
-      it = by_trace_.emplace(key, store(names_)).first;
+      if (chosen.data == nullptr) {
+        names_.clear();
+        // Innermost first; the depth-0 entry (the real function) is last.
+        for (const TraceSymbol& t : trace->second) {
+          if (!inlines_ && &t != &trace->second.back()) continue;
+          names_.push_back({t.function, module, t.file, t.line, true, true});
+        }
+        names_.back().inlined = false;
+        chosen = store(names_);
+      }
+      it = by_trace_.emplace(key, chosen).first;
     }
     return {it->second.data, it->second.size};
   }

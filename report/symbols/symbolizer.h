@@ -49,6 +49,8 @@ struct SymbolizerOptions {
   bool inlines = true;
   // See ElfOpenOptions::whole_module_index: false for few addresses.
   bool whole_module_index = true;
+  // See ElfOpenOptions::max_debug_bytes (0: no limit).
+  uint64_t max_debug_bytes = 0;
 };
 
 class Symbolizer {

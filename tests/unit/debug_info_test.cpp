@@ -57,6 +57,33 @@ TEST_CASE("frames_at without a symbol or debug info gives one empty frame", "[sy
   CHECK(frames_at(*m, c.vaddr) == std::vector<Frame>{{"", "", 0}});
 }
 
+TEST_CASE("max_debug_bytes: a module with more DWARF is named from its symbols alone", "[symbols]") {
+  Code c = inlined_code();
+  auto whole = open(kFixture);
+  CHECK(whole->dwarf_skipped() == 0);
+  ElfOpenOptions over = dirs({});
+  over.max_debug_bytes = 1;
+  auto skipped = open(kFixture, over);
+  const uint64_t size = skipped->dwarf_skipped();
+  CHECK(size > 1000);
+  CHECK(frames_at(*skipped, c.vaddr) == std::vector<Frame>{{"fixture_inlines::outer(int)", "", 0}});
+  // Compressed sections count decompressed (what libdw would hold), and the
+  // separate debug file standing in for a stripped binary is measured too.
+  for (const char* copy : {".zlib", ".zlib-gnu", ".stripped"}) {
+    INFO(copy);
+    CHECK(open(kFixture + copy, over)->dwarf_skipped() == size);
+  }
+  // The limit is inclusive, and the compressed DWARF within it reads as usual.
+  ElfOpenOptions at = dirs({});
+  at.max_debug_bytes = size;
+  for (const char* copy : {"", ".zlib", ".zlib-gnu", ".stripped"}) {
+    INFO(copy);
+    auto m = open(kFixture + copy, at);
+    CHECK(m->dwarf_skipped() == 0);
+    CHECK(frames_at(*m, c.vaddr) == chain());
+  }
+}
+
 TEST_CASE("a stripped binary symbolizes through .gnu_debuglink beside it", "[symbols]") {
   Code c = inlined_code();
   auto m = open(kFixture + ".stripped");

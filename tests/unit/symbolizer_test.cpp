@@ -208,6 +208,42 @@ TEST_CASE("Symbolizer: the trace's symbol table wins, keyed by the exact callcha
         std::vector<Named>{{"outer", "[unknown]", "/src/outer.rs", 70, true, false}});
 }
 
+TEST_CASE("Symbolizer: a name-only entry gives way to the module's lines where it has them", "[symbols]") {
+  Code c = inlined_code();
+  const uint64_t pc = kBase + c.offset;
+  // As dial9 record writes a module whose DWARF it left unread: the name
+  // alone (FORMAT.md R6).
+  auto name_only = [&](format::TraceWriter& w) { w.symbol(0, {pc, 0, "outer_by_name", 0, "", 0}); };
+  Symbolizer sym;
+  observe(sym, [&](format::TraceWriter& w) {
+    map_file(w, kFixture);
+    name_only(w);
+  });
+  CHECK(named(sym.frames(kPid, pc, false)) == chain_named(fs::path(kFixture).filename().string()));
+  // A module without lines adds nothing: the entry's name stays.
+  Symbolizer stripped;
+  observe(stripped, [&](format::TraceWriter& w) {
+    map_file(w, kFixture + ".nolink");
+    name_only(w);
+  });
+  const std::string nolink = fs::path(kFixture + ".nolink").filename().string();
+  CHECK(named(stripped.frames(kPid, pc, false)) == std::vector<Named>{{"outer_by_name", nolink, "", 0, true, false}});
+}
+
+TEST_CASE("Symbolizer: max_debug_bytes names a module with more DWARF from its symbols", "[symbols]") {
+  Code c = inlined_code();
+  const std::string module = fs::path(kFixture).filename().string();
+  SymbolizerOptions options;
+  options.max_debug_bytes = 1;
+  Symbolizer sym(options);
+  observe(sym, [&](format::TraceWriter& w) { map_file(w, kFixture); });
+  CHECK(named(sym.frames(kPid, kBase + c.offset, false)) ==
+        std::vector<Named>{{"fixture_inlines::outer(int)", module, "", 0, true, false}});
+  auto outcomes = sym.module_outcomes();
+  REQUIRE(outcomes.size() == 1);
+  CHECK(outcomes[0].dwarf_skipped > 1000);
+}
+
 TEST_CASE("Symbolizer: spans stay valid while more addresses are named", "[symbols]") {
   Symbolizer sym;
   observe(sym, [&](format::TraceWriter& w) { map_file(w, kFixture); });
