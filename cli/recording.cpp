@@ -297,6 +297,8 @@ int run_recording(const RecordingOptions& o, Mode mode) {
                                                 : format::Compression::kZstd;
     seg.level = seg.compression == format::Compression::kGzip ? 6 : 3;
     seg.on_seal = o.on_seal;
+    report::SymbolizerOptions seal_symbols;
+    seal_symbols.max_debug_bytes = size_of("--max-debug-info", o.max_debug_info);
 
     auto call_graph = capture::parse_call_graph(o.call_graph);
     if (!call_graph) throw UsageError{call_graph.error().message()};
@@ -483,10 +485,8 @@ int run_recording(const RecordingOptions& o, Mode mode) {
     // binaries are surely there (see report/symbols/segment_symbols.h).
     std::function<report::KernelSymbols()> kernel_symbols = [] { return read_kernel_symbols(); };
     if (kallsyms_early) kernel_symbols = [kallsyms_early] { return kallsyms_early->get(); };
-    seg.seal_appendix = [table = std::make_shared<report::SegmentSymbolTable>(
-                             report::SymbolizerOptions{}, std::move(kernel_symbols))](const std::string& path) {
-      return table->build(path);
-    };
+    auto symbol_table = std::make_shared<report::SegmentSymbolTable>(seal_symbols, std::move(kernel_symbols));
+    seg.seal_appendix = [table = symbol_table](const std::string& path) { return table->build(path); };
     auto writer = format::SegmentWriter::open(seg);
     if (!writer) return error(kExitRuntimeError, writer.error().message());
 
@@ -628,6 +628,15 @@ int run_recording(const RecordingOptions& o, Mode mode) {
           std::to_string(res->long_conversions) + " conversion(s) longer than one 10 ms slice, at most " +
           std::to_string(res->peak_records) + " records held between the rings and the trace");
     }
+    if (o.verbose) {
+      // Read once the writer's thread, which seals, has ended (close()).
+      for (const report::ModuleOutcome& m : symbol_table->module_outcomes()) {
+        if (m.dwarf_skipped == 0) continue;
+        std::string in = m.debug_file.empty() ? "" : " (in " + m.debug_file + ")";
+        say("symbols: " + m.path + ": " + human_bytes(m.dwarf_skipped) + " of DWARF" + in + ", over --max-debug-info " +
+            o.max_debug_info + ": frames named without source lines; dial9 report adds them where it finds the file");
+      }
+    }
     if (res->throttles) say("the kernel throttled sampling " + std::to_string(res->throttles) + " times (kernel.perf_event_max_sample_rate)");
     say(std::to_string(st.segments_sealed) + " segment(s), " + human_bytes(st.bytes_written) + " in " + out);
     if (st.dropped_batches) {
@@ -668,6 +677,11 @@ std::function<void()> add_recording_options(CLI::App* cmd, RecordingOptions& o, 
   cmd->add_option("--max-file-size", o.max_file_size, "Rotate segments at this size")->capture_default_str()->type_name("SIZE");
   cmd->add_option("--max-total-size", o.max_total_size, "Delete the oldest segments beyond this total (0 = keep all)")->capture_default_str()->type_name("SIZE");
   cmd->add_option("--rotation-period", o.rotation_period, "Also rotate at every multiple of this wall-clock period (e.g. 1m)")->type_name("TIME");
+  cmd->add_option("--max-debug-info", o.max_debug_info,
+                  "Read a module's source lines and inlined calls, when sealing a segment, only if its DWARF is at "
+                  "most this size once decompressed (bounds dial9's memory; 0 = any size); larger modules get "
+                  "names only, and dial9 report adds their lines where it has the file")
+      ->capture_default_str()->type_name("SIZE");
   cmd->add_option("--compression", o.compression, "Segment compression")->check(CLI::IsMember({"zstd", "gzip", "none"}))->capture_default_str();
   cmd->add_option("--on-seal", o.on_seal, "Run this shell command for each sealed segment, {} replaced by its path")->type_name("CMD");
   cmd->add_option("--mmap-pages", o.mmap_pages, "Perf ring size per CPU, in pages (a power of two; default 64 for fp, 128 for auto, 256 for dwarf)")->type_name("N");

@@ -40,6 +40,9 @@ struct RecordingOptions {
   std::string max_total_size = "1GiB";
   std::string rotation_period;
   std::string compression = "zstd";
+  // The most DWARF (decompressed) a module's lines and inlined calls are
+  // read from when segments are sealed; 0: no limit.
+  std::string max_debug_info = "4MiB";
   std::string on_seal;
   int64_t mmap_pages = 0;  // 0: chosen from the call graph
   bool no_sched = false;

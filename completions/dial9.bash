@@ -7,7 +7,7 @@ _dial9_options() {
   case $1 in
     record | attach)
       echo "-h --help -o --output -F --frequency -c --period -e --event --no-kernel --call-graph --duration
-            --max-file-size --max-total-size --rotation-period --compression --on-seal --mmap-pages --no-sched
+            --max-file-size --max-total-size --max-debug-info --rotation-period --compression --on-seal --mmap-pages --no-sched
             --waker-stacks --sampler --no-agent -q --quiet -v --verbose --config"
       if [[ $1 == attach ]]; then echo "--force"; fi ;;
     report) echo "-h --help --tid --thread --pid --from --to --debug-dir -v --verbose -f --format -n --top --no-inline --config" ;;
@@ -30,7 +30,7 @@ _dial9_takes_value() {
   [[ $cmd == attach ]] && cmd=record  # the same options
   case $cmd:$2 in
     record:-o | record:--output | record:-F | record:--frequency | record:-c | record:--period | record:-e | \
-      record:--event | record:--call-graph | record:--duration | record:--max-file-size | record:--max-total-size | \
+      record:--event | record:--call-graph | record:--duration | record:--max-file-size | record:--max-total-size | record:--max-debug-info | \
       record:--rotation-period | record:--compression | record:--on-seal | record:--mmap-pages | record:--waker-stacks | \
       record:--sampler) return 0 ;;
     report:--tid | report:--thread | report:--pid | report:--from | report:--to | report:--debug-dir | report:-f | \

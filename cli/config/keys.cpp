@@ -34,6 +34,7 @@ const std::vector<Key> kKeys = {
     {"segments", "max_file_size", KeyType::kSize, kRecording, "max-file-size"},
     {"segments", "max_total_size", KeyType::kSize, kRecording, "max-total-size"},
     {"segments", "rotation_period", KeyType::kDuration, kRecording, "rotation-period", false, {}, "1h", C::kPositive},
+    {"segments", "max_debug_info", KeyType::kSize, kRecording, "max-debug-info"},
     {"segments", "compression", KeyType::kString, kRecording, "compression", false, {}, {}, C::kChoice, "zstd|gzip|none"},
     {"segments", "on_seal", KeyType::kString, kRecording, "on-seal", false, {}, "gzip -t {}"},
     {"sched", "enabled", KeyType::kBool, kRecording, "no-sched", true},

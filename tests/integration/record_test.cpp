@@ -660,6 +660,51 @@ TEST_CASE("without permission for perf events, record says why and how to fix it
   CHECK_THAT(drec.meta["degraded"], Catch::Contains("perf rings shrunk"));
 }
 
+TEST_CASE("a module over --max-debug-info is named without lines in the trace, and the report adds them") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP("perf events unavailable: " + why);
+  test::TempDir out;
+  std::string copy = out.file("hot_cold_copy");
+  fs::copy_file(FIXTURE_HOT_COLD, copy);
+  auto r = test::run({test::dial9_binary(), "record", "-v", "--max-debug-info", "1", "-e", "cpu-clock", "-o",
+                      out.file("d"), "--", copy, "1000"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("symbols: " + copy + ": ") != std::string::npos);
+  CHECK(r.err.find("over --max-debug-info 1:") != std::string::npos);
+  // In the trace: hot_function's entries carry its name and no source place.
+  size_t entries = 0, with_file = 0;
+  auto inputs = expand_trace_inputs({out.file("d")});
+  REQUIRE(inputs);
+  for (const auto& in : *inputs) {
+    auto sum = read_trace_file(in.path, [&](const Event& e) {
+      if (e.builtin() != Builtin::kSymbolTableEntry) return;
+      auto s = as_symbol_table_entry(e);
+      if (s.symbol_name != "hot_function()") return;
+      ++entries;
+      with_file += !s.source_file.empty();
+    });
+    REQUIRE(sum);
+  }
+  CHECK(entries > 0);
+  CHECK(with_file == 0);
+  // The report, with the binary still there, adds the lines...
+  auto j = report_json({out.file("d")});
+  REQUIRE(!j["hot_functions"].empty());
+  CHECK(j["hot_functions"][0]["function"] == "hot_function()");
+  CHECK(j["hot_functions"][0]["file"].get<std::string>().find("hot_cold.cpp") != std::string::npos);
+  // ...and without it, the trace's name stands.
+  fs::remove(copy);
+  j = report_json({out.file("d")});
+  REQUIRE(!j["hot_functions"].empty());
+  CHECK(j["hot_functions"][0]["function"] == "hot_function()");
+  CHECK(j["hot_functions"][0]["file"] == "");
+
+  auto bad = test::run({test::dial9_binary(), "record", "--max-debug-info", "lots", "-o", out.file("bad"), "--", "true"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--max-debug-info") != std::string::npos);
+  CHECK_FALSE(fs::exists(out.file("bad")));
+}
+
 TEST_CASE("sealed segments carry their symbol table: a deleted binary and the kernel still have names") {
   if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP("perf events unavailable: " + why);
   test::TempDir out;
