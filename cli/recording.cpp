@@ -628,13 +628,22 @@ int run_recording(const RecordingOptions& o, Mode mode) {
           std::to_string(res->long_conversions) + " conversion(s) longer than one 10 ms slice, at most " +
           std::to_string(res->peak_records) + " records held between the rings and the trace");
     }
-    if (o.verbose) {
+    {
       // Read once the writer's thread, which seals, has ended (close()).
+      size_t over = 0;
       for (const report::ModuleOutcome& m : symbol_table->module_outcomes()) {
         if (m.dwarf_skipped == 0) continue;
-        std::string in = m.debug_file.empty() ? "" : " (in " + m.debug_file + ")";
+        ++over;
+        if (!o.verbose) continue;
+        std::string file = !m.debug_file.empty() ? m.debug_file : m.symbols_from;
+        std::string in = file == m.path ? "" : " (in " + file + ")";
         say("symbols: " + m.path + ": " + human_bytes(m.dwarf_skipped) + " of DWARF" + in + ", over --max-debug-info " +
-            o.max_debug_info + ": frames named without source lines; dial9 report adds them where it finds the file");
+            o.max_debug_info + ": frames named without source lines or inlined calls");
+      }
+      if (over) {
+        say("symbols: " + std::to_string(over) + " module(s) named without source lines or inlined calls (DWARF over "
+            "--max-debug-info " + o.max_debug_info + (o.verbose ? "" : "; -v names them") +
+            "); dial9 report adds them where it finds the files, --max-debug-info 0 keeps them in the trace");
       }
     }
     if (res->throttles) say("the kernel throttled sampling " + std::to_string(res->throttles) + " times (kernel.perf_event_max_sample_rate)");
@@ -679,8 +688,8 @@ std::function<void()> add_recording_options(CLI::App* cmd, RecordingOptions& o, 
   cmd->add_option("--rotation-period", o.rotation_period, "Also rotate at every multiple of this wall-clock period (e.g. 1m)")->type_name("TIME");
   cmd->add_option("--max-debug-info", o.max_debug_info,
                   "Read a module's source lines and inlined calls, when sealing a segment, only if its DWARF is at "
-                  "most this size once decompressed (bounds dial9's memory; 0 = any size); larger modules get "
-                  "names only, and dial9 report adds their lines where it has the file")
+                  "most this size once decompressed (bounds the memory naming frames takes; 0 = any size); "
+                  "larger modules get names only, and dial9 report adds their lines where it has the file")
       ->capture_default_str()->type_name("SIZE");
   cmd->add_option("--compression", o.compression, "Segment compression")->check(CLI::IsMember({"zstd", "gzip", "none"}))->capture_default_str();
   cmd->add_option("--on-seal", o.on_seal, "Run this shell command for each sealed segment, {} replaced by its path")->type_name("CMD");

@@ -122,22 +122,24 @@ uint64_t dwarf_bytes(Elf* elf) {
     if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type == SHT_NOBITS) continue;
     const char* n = elf_strptr(elf, names, shdr.sh_name);
     if (n == nullptr) continue;
+    // A header that cannot be read counts as its stored size.
     uint64_t size = shdr.sh_size;
     if (std::strncmp(n, ".zdebug_", 8) == 0) {
       // "ZLIB", then the decompressed size as a big-endian u64.
       Elf_Data* raw = elf_rawdata(scn, nullptr);
-      if (raw == nullptr || raw->d_size < 12 || std::memcmp(raw->d_buf, "ZLIB", 4) != 0) continue;
-      const auto* b = static_cast<const uint8_t*>(raw->d_buf) + 4;
-      size = 0;
-      for (int i = 0; i < 8; ++i) size = size << 8 | b[i];
+      if (raw != nullptr && raw->d_size >= 12 && std::memcmp(raw->d_buf, "ZLIB", 4) == 0) {
+        const auto* b = static_cast<const uint8_t*>(raw->d_buf) + 4;
+        size = 0;
+        for (int i = 0; i < 8; ++i) size = size << 8 | b[i];
+      }
     } else if (std::strncmp(n, ".debug_", 7) != 0) {
       continue;
     } else if (shdr.sh_flags & SHF_COMPRESSED) {
       GElf_Chdr chdr;
-      if (gelf_getchdr(scn, &chdr) == nullptr) continue;
-      size = chdr.ch_size;
+      if (gelf_getchdr(scn, &chdr) != nullptr) size = chdr.ch_size;
     }
-    total += size;
+    // Saturating: a crafted size must not wrap around into the budget.
+    total = size > std::numeric_limits<uint64_t>::max() - total ? std::numeric_limits<uint64_t>::max() : total + size;
   }
   return total;
 }

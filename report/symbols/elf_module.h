@@ -84,8 +84,9 @@ struct ElfOpenOptions {
   // The most DWARF, in bytes once decompressed, a module's line tables and
   // inlined calls may come from; 0: no limit. libdw decompresses a file's
   // debug sections whole at the first lookup and holds them as long as the
-  // module, so this bounds what naming one module costs in memory. A module
-  // over it is named from its symbol tables alone (dwarf_skipped()).
+  // module, so this bounds what frames_at costs in memory per module (not
+  // frame_rule's .debug_frame fallback, nor dwz's alternate files). A
+  // module over it is named from its symbol tables alone (dwarf_skipped()).
   uint64_t max_debug_bytes = 0;
 };
 

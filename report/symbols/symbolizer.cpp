@@ -128,18 +128,22 @@ std::span<const FrameName> Symbolizer::frames_for(const MappedFile* f, uint64_t 
   auto trace = trace_symbols_.find(addr);
   if (trace != trace_symbols_.end()) {
     std::string_view module = f ? intern(base_name(*f->path)) : intern(addr >= kKernelStart ? "[kernel]" : "[unknown]");
-    ModuleAddress key{module.data(), addr};
+    // By the mapped file's whole path: what the module adds depends on the file.
+    ModuleAddress key{f ? intern(*f->path).data() : module.data(), addr};
     auto it = by_trace_.find(key);
     if (it == by_trace_.end()) {
       Span chosen;
       // Entries without a source place are names only (FORMAT.md R6; a
-      // recorder may leave a big module's DWARF unread): the module, when
-      // this machine has it, adds its lines and inlined calls.
+      // recorder may leave a big module's DWARF unread): the module adds
+      // its lines and inlined calls when this machine has the same build
+      // (the mapping's recorded build id, which ModuleCache matches; a file
+      // at the path without one may be a rebuild) and names the address.
       bool name_only = std::all_of(trace->second.begin(), trace->second.end(),
                                    [](const TraceSymbol& t) { return t.file.empty() && t.line == 0; });
-      if (name_only && f) {
+      if (name_only && f && f->build_id && !f->build_id->empty()) {
         auto named = from_module(*f, lookup);
-        if (std::any_of(named.begin(), named.end(), [](const FrameName& n) { return !n.file.empty(); })) {
+        if (named.back().resolved &&
+            std::any_of(named.begin(), named.end(), [](const FrameName& n) { return !n.file.empty(); })) {
           chosen = {named.data(), static_cast<uint32_t>(named.size())};
         }
       }

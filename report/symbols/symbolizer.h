@@ -77,8 +77,10 @@ class Symbolizer {
   // module is looked up at addr - 1. The trace's own symbol table is keyed by
   // the exact callchain value, as the Tokio recorder writes it, and wins
   // over the module when it has an entry for `addr` (in any process; kernel
-  // addresses included). Views and the span stay valid for the Symbolizer's
-  // lifetime.
+  // addresses included), unless the entries are a name only (no source
+  // place): then the module, when it is the recorded build and has lines
+  // there, names the address. Views and the span stay valid for the
+  // Symbolizer's lifetime.
   std::span<const FrameName> frames(uint32_t pid, uint64_t addr, bool return_address);
 
   // The mapping that holds a callchain address in `pid` now, copied so it

@@ -671,6 +671,7 @@ TEST_CASE("a module over --max-debug-info is named without lines in the trace, a
   REQUIRE(r.exit_code == 0);
   CHECK(r.err.find("symbols: " + copy + ": ") != std::string::npos);
   CHECK(r.err.find("over --max-debug-info 1:") != std::string::npos);
+  CHECK(r.err.find("module(s) named without source lines") != std::string::npos);
   // In the trace: hot_function's entries carry its name and no source place.
   size_t entries = 0, with_file = 0;
   auto inputs = expand_trace_inputs({out.file("d")});

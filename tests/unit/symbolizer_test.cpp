@@ -37,9 +37,16 @@ void observe(Symbolizer& sym, Write write) {
   REQUIRE(r);
 }
 
-// Maps the whole file at kBase in kPid, so file offset o is at kBase + o.
-void map_file(format::TraceWriter& w, const std::string& path) {
-  w.mapping(1, format::Mapping{kPid, kBase, fs::file_size(path), 0, path, {}, true});
+// Maps the whole file at kBase in kPid, so file offset o is at kBase + o;
+// with `build_id`, the mapping records the file's build id, as the kernel
+// reports it.
+void map_file(format::TraceWriter& w, const std::string& path, bool build_id = false) {
+  std::vector<uint8_t> id;
+  if (build_id) {
+    auto m = open(path);
+    id.assign(m->build_id().begin(), m->build_id().end());
+  }
+  w.mapping(1, format::Mapping{kPid, kBase, fs::file_size(path), 0, path, id, true});
 }
 
 struct Named {
@@ -214,20 +221,29 @@ TEST_CASE("Symbolizer: a name-only entry gives way to the module's lines where i
   // As dial9 record writes a module whose DWARF it left unread: the name
   // alone (FORMAT.md R6).
   auto name_only = [&](format::TraceWriter& w) { w.symbol(0, {pc, 0, "outer_by_name", 0, "", 0}); };
+  const std::string module = fs::path(kFixture).filename().string();
   Symbolizer sym;
   observe(sym, [&](format::TraceWriter& w) {
-    map_file(w, kFixture);
+    map_file(w, kFixture, /*build_id=*/true);
     name_only(w);
   });
-  CHECK(named(sym.frames(kPid, pc, false)) == chain_named(fs::path(kFixture).filename().string()));
+  CHECK(named(sym.frames(kPid, pc, false)) == chain_named(module));
   // A module without lines adds nothing: the entry's name stays.
   Symbolizer stripped;
   observe(stripped, [&](format::TraceWriter& w) {
-    map_file(w, kFixture + ".nolink");
+    map_file(w, kFixture + ".nolink", true);
     name_only(w);
   });
   const std::string nolink = fs::path(kFixture + ".nolink").filename().string();
   CHECK(named(stripped.frames(kPid, pc, false)) == std::vector<Named>{{"outer_by_name", nolink, "", 0, true, false}});
+  // Nor does a file whose build is unknown (the mapping recorded no build
+  // id): it may be a rebuild with other code at that address.
+  Symbolizer unknown;
+  observe(unknown, [&](format::TraceWriter& w) {
+    map_file(w, kFixture);
+    name_only(w);
+  });
+  CHECK(named(unknown.frames(kPid, pc, false)) == std::vector<Named>{{"outer_by_name", module, "", 0, true, false}});
 }
 
 TEST_CASE("Symbolizer: max_debug_bytes names a module with more DWARF from its symbols", "[symbols]") {
