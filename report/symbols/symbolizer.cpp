@@ -25,6 +25,11 @@ std::string with_offset(std::string_view module, uint64_t offset) {
   return std::string(module) + buf;
 }
 
+ElfOpenOptions by_unit(ElfOpenOptions o) {
+  o.whole_module_index = false;
+  return o;
+}
+
 ElfOpenOptions elf_options(const SymbolizerOptions& o) {
   ElfOpenOptions out;
   std::vector<std::string> dirs = o.debug_dirs;
@@ -38,9 +43,16 @@ ElfOpenOptions elf_options(const SymbolizerOptions& o) {
 }  // namespace
 
 Symbolizer::Symbolizer(SymbolizerOptions options)
-    : inlines_(options.inlines), modules_(elf_options(options)) {}
+    : inlines_(options.inlines), modules_(elf_options(options)), refine_modules_(by_unit(elf_options(options))) {}
 
-Symbolizer::Symbolizer(ElfOpenOptions options) : inlines_(true), modules_(std::move(options)) {}
+Symbolizer::Symbolizer(ElfOpenOptions options)
+    : inlines_(true), modules_(options), refine_modules_(by_unit(std::move(options))) {}
+
+std::vector<ModuleOutcome> Symbolizer::module_outcomes() const {
+  std::vector<ModuleOutcome> out = modules_.outcomes();
+  for (ModuleOutcome& o : refine_modules_.outcomes()) out.push_back(std::move(o));
+  return out;
+}
 
 void Symbolizer::observe(const format::Event& e) {
   using format::Builtin;
@@ -141,7 +153,7 @@ std::span<const FrameName> Symbolizer::frames_for(const MappedFile* f, uint64_t 
       bool name_only = std::all_of(trace->second.begin(), trace->second.end(),
                                    [](const TraceSymbol& t) { return t.file.empty() && t.line == 0; });
       if (name_only && f && f->build_id && !f->build_id->empty()) {
-        auto named = from_module(*f, lookup);
+        auto named = from_module(refine_modules_, *f, lookup);
         if (named.back().resolved &&
             std::any_of(named.begin(), named.end(), [](const FrameName& n) { return !n.file.empty(); })) {
           chosen = {named.data(), static_cast<uint32_t>(named.size())};
@@ -161,7 +173,7 @@ std::span<const FrameName> Symbolizer::frames_for(const MappedFile* f, uint64_t 
     }
     return {it->second.data, it->second.size};
   }
-  if (f) return from_module(*f, lookup);
+  if (f) return from_module(modules_, *f, lookup);
 
   Span& unmapped = unmapped_[addr >= kKernelStart ? 1 : 0];
   if (unmapped.data == nullptr) {
@@ -173,9 +185,9 @@ std::span<const FrameName> Symbolizer::frames_for(const MappedFile* f, uint64_t 
   return {unmapped.data, unmapped.size};
 }
 
-std::span<const FrameName> Symbolizer::from_module(const MappedFile& f, uint64_t lookup) {
+std::span<const FrameName> Symbolizer::from_module(ModuleCache& modules, const MappedFile& f, uint64_t lookup) {
   uint64_t offset = lookup - f.start + f.file_offset;
-  const ElfModule* m = modules_.get(f);
+  const ElfModule* m = modules.get(f);
   ModuleAddress key{m ? static_cast<const void*>(m) : static_cast<const void*>(f.path.get()), offset};
   auto it = by_module_.find(key);
   if (it != by_module_.end()) return {it->second.data, it->second.size};

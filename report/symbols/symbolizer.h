@@ -100,7 +100,7 @@ class Symbolizer {
   // How many mapped files had no module, for the report's degradation notes.
   size_t missing_modules() const { return modules_.missing(); }
   // Every mapped file looked up, and where its symbols came from (--verbose).
-  std::vector<ModuleOutcome> module_outcomes() const { return modules_.outcomes(); }
+  std::vector<ModuleOutcome> module_outcomes() const;
 
  private:
   // One SymbolTableEntry, strings interned.
@@ -116,13 +116,19 @@ class Symbolizer {
   };
 
   std::span<const FrameName> frames_for(const MappedFile* f, uint64_t addr, bool return_address);
-  std::span<const FrameName> from_module(const MappedFile& f, uint64_t lookup);
+  std::span<const FrameName> from_module(ModuleCache& modules, const MappedFile& f, uint64_t lookup);
   Span store(std::span<const FrameName> frames);
   std::string_view intern(std::string_view s);
 
   bool inlines_;
   AddressSpaces spaces_;
   ModuleCache modules_;
+  // The modules read only to add lines to the trace's name-only entries:
+  // few addresses each (those the recording sampled), so only the compile
+  // units they are in are indexed, not the whole module (whose index, for
+  // glibc's debug file, took longer and more memory than the rest of a
+  // small report).
+  ModuleCache refine_modules_;
   std::unordered_map<uint32_t, uint32_t> pid_of_tid_;
   std::unordered_map<uint64_t, std::vector<TraceSymbol>> trace_symbols_;  // by callchain value
   // Named spans, by module (or mapped path) and address: module lookups by
