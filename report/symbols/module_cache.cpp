@@ -24,6 +24,14 @@ const ElfModule* ModuleCache::get(const MappedFile& f) {
   return m;
 }
 
+std::optional<const ElfModule*> ModuleCache::peek(const MappedFile& f) const {
+  if (!f.path) return nullptr;
+  if (auto fast = by_path_ptr_.find(f.path); fast != by_path_ptr_.end()) return fast->second;
+  auto it = by_key_.find(*f.path + '\0' + (f.build_id ? to_hex(*f.build_id) : std::string()));
+  if (it == by_key_.end()) return std::nullopt;
+  return it->second.module.get();
+}
+
 const ElfModule* ModuleCache::open_for(const std::string& path, const std::vector<uint8_t>& build_id) {
   std::string key = path + '\0' + to_hex(build_id);
   auto it = by_key_.find(key);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -57,6 +58,9 @@ class ModuleCache {
   // The module for `f`, or nullptr (a pseudo-file such as [vdso], a file that
   // is gone, or one whose build id differs).
   const ElfModule* get(const MappedFile& f);
+  // What get() would return, when `f`'s file was looked up already (its
+  // module, or nullptr for none); nullopt when it was not: nothing is opened.
+  std::optional<const ElfModule*> peek(const MappedFile& f) const;
 
   // How many mapped files had no module, for the report's degradation notes.
   size_t missing() const { return missing_; }

@@ -46,9 +46,10 @@ Symbolizer::Symbolizer(SymbolizerOptions options)
     : inlines_(options.inlines), modules_(elf_options(options)), refine_modules_(by_unit(elf_options(options))) {}
 
 Symbolizer::Symbolizer(ElfOpenOptions options)
-    : inlines_(true), modules_(options), refine_modules_(by_unit(std::move(options))) {}
+    : inlines_(true), modules_(options), refine_modules_(by_unit(options)) {}
 
 std::vector<ModuleOutcome> Symbolizer::module_outcomes() const {
+  // Each file is in one cache only (from_module), so no line repeats.
   std::vector<ModuleOutcome> out = modules_.outcomes();
   for (ModuleOutcome& o : refine_modules_.outcomes()) out.push_back(std::move(o));
   return out;
@@ -153,7 +154,7 @@ std::span<const FrameName> Symbolizer::frames_for(const MappedFile* f, uint64_t 
       bool name_only = std::all_of(trace->second.begin(), trace->second.end(),
                                    [](const TraceSymbol& t) { return t.file.empty() && t.line == 0; });
       if (name_only && f && f->build_id && !f->build_id->empty()) {
-        auto named = from_module(refine_modules_, *f, lookup);
+        auto named = from_module(/*refining=*/true, *f, lookup);
         if (named.back().resolved &&
             std::any_of(named.begin(), named.end(), [](const FrameName& n) { return !n.file.empty(); })) {
           chosen = {named.data(), static_cast<uint32_t>(named.size())};
@@ -173,7 +174,7 @@ std::span<const FrameName> Symbolizer::frames_for(const MappedFile* f, uint64_t 
     }
     return {it->second.data, it->second.size};
   }
-  if (f) return from_module(modules_, *f, lookup);
+  if (f) return from_module(false, *f, lookup);
 
   Span& unmapped = unmapped_[addr >= kKernelStart ? 1 : 0];
   if (unmapped.data == nullptr) {
@@ -185,9 +186,12 @@ std::span<const FrameName> Symbolizer::frames_for(const MappedFile* f, uint64_t 
   return {unmapped.data, unmapped.size};
 }
 
-std::span<const FrameName> Symbolizer::from_module(ModuleCache& modules, const MappedFile& f, uint64_t lookup) {
+std::span<const FrameName> Symbolizer::from_module(bool refining, const MappedFile& f, uint64_t lookup) {
   uint64_t offset = lookup - f.start + f.file_offset;
-  const ElfModule* m = modules.get(f);
+  ModuleCache& mine = refining ? refine_modules_ : modules_;
+  const ModuleCache& other = refining ? modules_ : refine_modules_;
+  auto known = other.peek(f);
+  const ElfModule* m = known ? *known : mine.get(f);
   ModuleAddress key{m ? static_cast<const void*>(m) : static_cast<const void*>(f.path.get()), offset};
   auto it = by_module_.find(key);
   if (it != by_module_.end()) return {it->second.data, it->second.size};

@@ -11,7 +11,8 @@
 // recorder) is used first: the binary may be gone.
 //
 // Each module's symbols, line tables and inlined calls are read once into an
-// index (see DwarfIndex), and each address is named once. Feed every event
+// index (see DwarfIndex; only the compile units asked, for a module read to
+// refine the trace's name-only entries), and each address is named once. Feed every event
 // to observe() in trace order, then ask for names. Not thread-safe.
 #pragma once
 
@@ -98,7 +99,7 @@ class Symbolizer {
   }
 
   // How many mapped files had no module, for the report's degradation notes.
-  size_t missing_modules() const { return modules_.missing(); }
+  size_t missing_modules() const { return modules_.missing() + refine_modules_.missing(); }
   // Every mapped file looked up, and where its symbols came from (--verbose).
   std::vector<ModuleOutcome> module_outcomes() const;
 
@@ -116,23 +117,28 @@ class Symbolizer {
   };
 
   std::span<const FrameName> frames_for(const MappedFile* f, uint64_t addr, bool return_address);
-  std::span<const FrameName> from_module(ModuleCache& modules, const MappedFile& f, uint64_t lookup);
+  // `refining`: for a name-only entry of the trace (refine_modules_).
+  std::span<const FrameName> from_module(bool refining, const MappedFile& f, uint64_t lookup);
   Span store(std::span<const FrameName> frames);
   std::string_view intern(std::string_view s);
 
   bool inlines_;
   AddressSpaces spaces_;
   ModuleCache modules_;
-  // The modules read only to add lines to the trace's name-only entries:
+  // The modules first read to add lines to the trace's name-only entries:
   // few addresses each (those the recording sampled), so only the compile
   // units they are in are indexed, not the whole module (whose index, for
   // glibc's debug file, took longer and more memory than the rest of a
-  // small report).
+  // small report). A file is looked up in one of the two caches only: the
+  // one that asked for it first (ModuleCache::peek), so it is never opened
+  // twice, and either index gives the same frames.
   ModuleCache refine_modules_;
   std::unordered_map<uint32_t, uint32_t> pid_of_tid_;
   std::unordered_map<uint64_t, std::vector<TraceSymbol>> trace_symbols_;  // by callchain value
   // Named spans, by module (or mapped path) and address: module lookups by
-  // file offset, the trace table's by callchain value.
+  // file offset, the trace table's by callchain value. A module missing
+  // from its cache is keyed by its path string, which names the same frames
+  // whichever cache was asked.
   std::unordered_map<ModuleAddress, Span, ModuleAddressHash> by_module_;
   std::unordered_map<ModuleAddress, Span, ModuleAddressHash> by_trace_;
   Span unmapped_[2];  // "[unknown]", "[kernel]"

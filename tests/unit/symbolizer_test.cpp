@@ -228,6 +228,10 @@ TEST_CASE("Symbolizer: a name-only entry gives way to the module's lines where i
     name_only(w);
   });
   CHECK(named(sym.frames(kPid, pc, false)) == chain_named(module));
+  // An address of the same file without an entry is named from the module
+  // read for the entry: the file is opened once.
+  CHECK(named(sym.frames(kPid, pc + 1, true)) == chain_named(module));
+  CHECK(sym.module_outcomes().size() == 1);
   // A module without lines adds nothing: the entry's name stays.
   Symbolizer stripped;
   observe(stripped, [&](format::TraceWriter& w) {
