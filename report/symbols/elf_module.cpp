@@ -435,6 +435,7 @@ struct ElfModule::Impl {
   // Without whole_module_index: every unit's ranges (read at the first
   // lookup), and an index of each unit an address was asked in, by offset.
   bool whole_module_index = true;
+  size_t max_unit_indexes = 64;
   std::vector<DwarfIndex::UnitRange> unit_ranges;
   std::vector<std::pair<uint64_t, std::unique_ptr<DwarfIndex>>> unit_indexes;
   std::vector<uint64_t> covering;  // scratch for dwarf_lookup
@@ -514,6 +515,13 @@ struct ElfModule::Impl {
   bool dwarf_lookup(uint64_t vaddr, std::vector<DwarfIndex::Inlined>& calls, DwarfIndex::Location& line) {
     calls.clear();
     line = {};
+    if (!whole_module_index && unit_indexes.size() >= max_unit_indexes) {
+      // Many units asked: the whole index from now on (ElfOpenOptions).
+      whole_module_index = true;
+      index_tried = false;
+      unit_indexes.clear();
+      unit_ranges = {};
+    }
     if (whole_module_index) {
       if (!index_tried) {
         index_tried = true;
@@ -603,6 +611,7 @@ Result<std::shared_ptr<const ElfModule>> ElfModule::open(const std::string& path
     impl.build_id = read_build_id(elf);
     impl.segments = read_load_segments(elf);
     impl.whole_module_index = options.whole_module_index;
+    impl.max_unit_indexes = options.max_unit_indexes;
     impl.load_symbols(options);
     impl.eh_cfi.reset(dwarf_getcfi_elf(elf));
     return std::shared_ptr<const ElfModule>(std::move(module));

@@ -78,9 +78,12 @@ struct ElfOpenOptions {
   // lookup (a report names many addresses), or only those of the compile
   // units that hold the addresses asked so far, read as they are asked
   // (recording names a segment's few, and glibc's whole debug file costs
-  // hundreds of ms and tens of MB). Either way an address gets the same
-  // frames.
+  // hundreds of ms and tens of MB), until max_unit_indexes units were read
+  // that way: then the whole file's (each unit read alone walks the list of
+  // every unit, so many of them would cost more than the whole index).
+  // Either way an address gets the same frames.
   bool whole_module_index = true;
+  size_t max_unit_indexes = 64;
   // The most DWARF, in bytes once decompressed, a module's line tables and
   // inlined calls may come from; 0: no limit. libdw decompresses a file's
   // debug sections whole at the first lookup and holds them as long as the

@@ -19,6 +19,8 @@
 #include <optional>
 #include <string>
 
+#include "report/symbols/demangle.h"
+#include "report/symbols/kallsyms.h"
 #include "tests/support/frame_rules.h"
 #include "tests/support/test_support.h"
 
@@ -342,4 +344,31 @@ TEST_CASE("ElfModule gives the CFI rule of code described in .debug_frame only",
   auto without = ElfModule::open(std::string(FIXTURE_DEBUG_FRAME) + ".no-debug-frame");
   REQUIRE(without);
   CHECK_FALSE((*without)->frame_rule(*entry));
+}
+
+TEST_CASE("ElfModule: the same frames from units read one by one, then past max_unit_indexes from the whole index") {
+  // Code of this test binary from four compile units.
+  const void* code[] = {reinterpret_cast<const void*>(&dial9_elf_test::marker_function),
+                        reinterpret_cast<const void*>(&ElfModule::open),
+                        reinterpret_cast<const void*>(&dial9::report::demangle),
+                        reinterpret_cast<const void*>(&dial9::report::KernelSymbols::parse)};
+  dial9::report::ElfOpenOptions by_unit;
+  by_unit.whole_module_index = false;
+  by_unit.max_unit_indexes = 1;  // the second unit asked switches to the whole index
+  auto whole = module_at(code[0]).first;
+  auto switched = module_at(code[0], by_unit).first;
+  auto frames = [](const ElfModule& m, uint64_t vaddr) {
+    std::vector<dial9::report::SourceFrame> out;
+    m.frames_at(vaddr, true, out);
+    std::string text;
+    for (const auto& f : out) text += std::string(f.function) + " " + std::string(f.file) + ":" + std::to_string(f.line) + "; ";
+    return text;
+  };
+  for (const void* pc : code) {
+    uint64_t vaddr = module_at(pc).second;
+    std::string expected = frames(*whole, vaddr);
+    INFO(expected);
+    CHECK(expected.find(".cpp:") != std::string::npos);  // the DWARF named it
+    CHECK(frames(*switched, vaddr) == expected);
+  }
 }
