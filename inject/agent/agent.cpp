@@ -477,6 +477,14 @@ void on_fork_child() {
 void* agent_thread(void* arg) {
   int sock = static_cast<int>(reinterpret_cast<intptr_t>(arg));
   ::pthread_setname_np(::pthread_self(), proto::kAgentThreadName);
+  // SCHED_BATCH: woken (its 20 ms timer, or a ring past half full) the
+  // agent's thread waits for a free CPU or the next tick instead of
+  // preempting the program's thread where it runs. Its work can wait that
+  // long (a ring has half its room left when it is poked); the program's
+  // should not wait for it. Lowering a thread's policy needs no privilege;
+  // if it fails the thread keeps the program's.
+  sched_param none{};
+  (void)::pthread_setschedparam(::pthread_self(), SCHED_BATCH, &none);
   run(sock, g_start);
   g_sock = -1;
   ::close(sock);
