@@ -31,8 +31,13 @@
 namespace dial9::capture {
 
 // `dial9 record --waker-stacks N`: one wakeup in N carries the waker's
-// stack. 0 turns waker stacks off.
-inline constexpr uint32_t kDefaultWakerStackEvery = 8;
+// stack. 0 turns waker stacks off. Prime, because the kernel counts every
+// wakeup on a CPU alike and wakeups come in cycles: a pipe's consumer
+// woken by its producer, then the producer by its timer, alternate, and
+// with N = 8 every sampled wakeup was the same one of the two (which one
+// depended on where the count started), so one edge got every stack and
+// the other none. 7 shares no factor with cycles of 2 to 6 wakeups.
+inline constexpr uint32_t kDefaultWakerStackEvery = 7;
 
 // Bytes of user stack copied at a switch-out so a blocking call in a library
 // without frame pointers (read, pthread_mutex_lock, nanosleep) still shows
