@@ -190,7 +190,10 @@ std::span<const FrameName> Symbolizer::from_module(bool refining, const MappedFi
   uint64_t offset = lookup - f.start + f.file_offset;
   ModuleCache& mine = refining ? refine_modules_ : modules_;
   const ModuleCache& other = refining ? modules_ : refine_modules_;
-  auto known = other.peek(f);
+  // Asked this cache first: after a file's first address that is one
+  // lookup by the mapping's path pointer, with no key string built.
+  auto known = mine.peek(f);
+  if (!known) known = other.peek(f);
   const ElfModule* m = known ? *known : mine.get(f);
   ModuleAddress key{m ? static_cast<const void*>(m) : static_cast<const void*>(f.path.get()), offset};
   auto it = by_module_.find(key);

@@ -12,8 +12,9 @@
 //
 // Each module's symbols, line tables and inlined calls are read once into an
 // index (see DwarfIndex; only the compile units asked, for a module read to
-// refine the trace's name-only entries), and each address is named once. Feed every event
-// to observe() in trace order, then ask for names. Not thread-safe.
+// refine the trace's name-only entries), and each address is named once.
+// Feed every event to observe() in trace order, then ask for names. Not
+// thread-safe.
 #pragma once
 
 #include <cstdint>
