@@ -80,12 +80,15 @@ perf_event_attr waking_attr(uint64_t tracepoint_id, uint64_t period, bool callch
   return a;
 }
 
-std::string tid_filter(std::string_view field, std::vector<uint32_t> tids, uint32_t window) {
+std::string tid_filter(std::string_view field, std::vector<uint32_t> tids, uint32_t window,
+                       std::span<const uint32_t> outsiders) {
   std::sort(tids.begin(), tids.end());
   if (!tids.empty()) {
     // Kept below pid_max's hard limit (2^22), so the window never wraps.
     const uint32_t last = tids.back();
-    for (uint32_t i = 1; i <= window && last + i < (1u << 22); ++i) tids.push_back(last + i);
+    for (uint32_t i = 1; i <= window && last + i < (1u << 22); ++i) {
+      if (std::find(outsiders.begin(), outsiders.end(), last + i) == outsiders.end()) tids.push_back(last + i);
+    }
   }
   tids.erase(std::unique(tids.begin(), tids.end()), tids.end());
   std::string f(field);

@@ -95,16 +95,20 @@ perf_event_attr waking_attr(uint64_t tracepoint_id, uint64_t period, bool callch
 // Linux hands out ids in increasing order, so the target's next threads
 // are usually among them and their wakeups are seen before the session
 // can name them in a new filter. Wakeups of other processes' threads in
-// the window are dropped by the session (it knows the target's threads).
+// the window are dropped by the session (it knows the target's threads),
+// and those threads are then left out of the window (`outsiders` below):
+// a busy neighbour started just after the target (a load generator, a
+// sidecar) was otherwise recorded by the kernel on every wakeup.
 inline constexpr uint32_t kNewThreadWindow = 64;
 
 // A tracepoint filter that keeps events whose `field` is one of `tids`, or
-// one of the `window` ids after the largest ("pid == 7 || (pid >= 10 &&
-// pid <= 14)"): runs of consecutive ids become ranges so a thread pool
-// fits. Empty when the filter would exceed the kernel's limit (a page);
-// the caller then captures no wakeups rather than every wakeup on the
-// machine.
-std::string tid_filter(std::string_view field, std::vector<uint32_t> tids, uint32_t window = 0);
+// one of the `window` ids after the largest that is not in `outsiders`
+// ("pid == 7 || (pid >= 10 && pid <= 14)"): runs of consecutive ids become
+// ranges so a thread pool fits. Empty when the filter would exceed the
+// kernel's limit (a page); the caller then captures no wakeups rather than
+// every wakeup on the machine.
+std::string tid_filter(std::string_view field, std::vector<uint32_t> tids, uint32_t window = 0,
+                       std::span<const uint32_t> outsiders = {});
 
 // The two records one sched_waking hit produces, from the every-wakeup
 // event and (one time in N) the stack event, arrive on different rings a

@@ -136,6 +136,15 @@ class Converter {
     if (!fields_.woken_pid) return;
     auto woken = read_raw_field(r.raw, *fields_.woken_pid);
     if (!woken || *woken <= 0) return;
+    // Let through by the filter's window, but not the target's: another
+    // process's thread, left out of the next filter.
+    if (!live_.count(static_cast<uint32_t>(*woken))) {
+      if (!with_stack) ++res.outsider_wakeups;
+      if (std::find(outsiders_.begin(), outsiders_.end(), static_cast<uint32_t>(*woken)) == outsiders_.end()) {
+        outsiders_.push_back(static_cast<uint32_t>(*woken));
+        live_changed_ = true;
+      }
+    }
     // In interrupt context the current thread is a bystander, not the waker.
     const char* irq = nullptr;
     if (fields_.waking_flags) {
@@ -308,11 +317,17 @@ class Converter {
     }
     count(ts);
   }
-  // The target's live threads, when they changed since the last call.
-  bool live_threads_changed(std::vector<uint32_t>& out) {
+  // What the wakeup filter is built from, when it changed since the last
+  // call: the target's live threads, and the other processes' threads its
+  // window let through. Outsiders at or below the newest live thread are
+  // forgotten: the window starts above it.
+  bool wakeup_filter_changed(std::vector<uint32_t>& live, std::vector<uint32_t>& outsiders) {
     if (!live_changed_) return false;
     live_changed_ = false;
-    out.assign(live_.begin(), live_.end());
+    live.assign(live_.begin(), live_.end());
+    const uint32_t newest = live.empty() ? 0 : *std::max_element(live.begin(), live.end());
+    std::erase_if(outsiders_, [&](uint32_t tid) { return tid <= newest; });
+    outsiders = outsiders_;
     return true;
   }
 
@@ -524,7 +539,8 @@ class Converter {
   std::unordered_set<uint32_t> agent_threads_;  // named kAgentThreadName
   std::unordered_map<uint32_t, std::string> other_names_;  // wakers outside the target
   std::set<uint32_t> live_;  // the target's threads, for the wakeup filter
-  bool live_changed_ = false;
+  std::vector<uint32_t> outsiders_;  // other processes' threads the filter's window let through
+  bool live_changed_ = false;  // live_ or outsiders_
   ProcessState state_;
   std::vector<uint64_t> user_chain_;
   format::TraceWriter w_;
@@ -888,12 +904,17 @@ Result<void> Session::filter_ring_set(RingSet& set, const std::string& filter) {
   return {};
 }
 
-void Session::refilter_wakeups(const std::vector<uint32_t>& tids, std::vector<RingSet>& retired) {
+void Session::refilter_wakeups(const std::vector<uint32_t>& tids, const std::vector<uint32_t>& outsiders,
+                               std::vector<RingSet>& retired) {
   // No live thread left (the program is exiting): no wakeup to come that
   // the filter should let through. An empty filter would read as too many
   // threads to filter.
   if (tids.empty()) return;
-  std::string filter = tid_filter(woken_pid_ ? woken_pid_->name : "pid", tids, kNewThreadWindow);
+  const std::string_view field = woken_pid_ ? std::string_view(woken_pid_->name) : "pid";
+  std::string filter = tid_filter(field, tids, kNewThreadWindow, outsiders);
+  // Leaving outsiders out splits the window into pieces; when that makes
+  // the filter too long, the whole window is the lesser loss.
+  if (filter.empty()) filter = tid_filter(field, tids, kNewThreadWindow);
   if (filter == wakeup_filter_) return;
   // The kernel sets a tracepoint filter once per event (EEXIST after), so
   // new threads mean new events: opened and filtered before the old ones
@@ -1035,7 +1056,7 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
       }
     });
   };
-  std::vector<uint32_t> live;
+  std::vector<uint32_t> live, outsiders;
   // Converting can stall (the unwinder reads a module's CFI the first time
   // it meets it: tens of milliseconds), while a context-switch-heavy
   // program fills a ring in less. So conversion goes in slices of
@@ -1093,8 +1114,8 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
   // events' last records join the next drain.
   std::vector<RingSet> retired;
   auto refilter = [&] {
-    if (!sched_.wakers || !conv.live_threads_changed(live)) return;
-    refilter_wakeups(live, retired);
+    if (!sched_.wakers || !conv.wakeup_filter_changed(live, outsiders)) return;
+    refilter_wakeups(live, outsiders, retired);
     if (retired.empty()) return;
     ++res.refilters;
     watch_sched_rings();

@@ -83,7 +83,8 @@ struct SessionResult {
   uint64_t wakeups = 0;      // wakeups of blocked target threads
   uint64_t sched_lost = 0;   // scheduler events the kernel could not deliver
   // How the controller kept up (record --verbose).
-  uint64_t refilters = 0;         // wakeup events reopened for new threads
+  uint64_t refilters = 0;         // wakeup events reopened for new threads or outsiders
+  uint64_t outsider_wakeups = 0;  // other processes' wakeups the filter's window let through (dropped)
   uint64_t long_conversions = 0;  // drains that converted in more than one slice
   size_t peak_records = 0;        // most records held between ring reads and conversion
   // The in-process agents.
@@ -146,8 +147,10 @@ class Session {
   struct Snapshot;
   std::shared_ptr<Snapshot> snapshot_;
   static Result<void> filter_ring_set(RingSet& set, const std::string& filter);
-  // Points the wakeup events at `tids`; the events it replaces go to `retired`.
-  void refilter_wakeups(const std::vector<uint32_t>& tids, std::vector<RingSet>& retired);
+  // Points the wakeup events at `tids` (and the window after them, less
+  // `outsiders`); the events it replaces go to `retired`.
+  void refilter_wakeups(const std::vector<uint32_t>& tids, const std::vector<uint32_t>& outsiders,
+                        std::vector<RingSet>& retired);
   pid_t pid_ = -1;
   std::vector<pid_t> targets_;  // the threads perf events are opened on
   SessionOptions opt_;

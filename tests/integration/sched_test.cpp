@@ -7,7 +7,9 @@
 #include <catch2/catch.hpp>
 
 #include <linux/perf_event.h>
+#include <spawn.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,10 +21,12 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "capture/sched_capture.h"
 #include "format/events.h"
 #include "format/trace_file.h"
 #include "tests/support/report_json.h"
@@ -492,4 +496,58 @@ TEST_CASE("record --verbose names each perf event it opened and says how the rec
   CHECK_THAT(v, Catch::Contains("controller: ") && Catch::Contains("records held between the rings and the trace"));
   std::string plain = run_record("plain", {});
   CHECK_THAT(plain, !Catch::Contains("perf event:") && !Catch::Contains("controller: "));
+}
+
+// The wakeup filter admits a window of ids after the target's newest thread
+// (for threads it has not reported yet), so a busy process started just
+// after the target, a load generator say, has its wakeups recorded by the
+// kernel and dropped by dial9. dial9 must leave such a thread out of the
+// filter once it has seen it, not pay for its every wakeup. [serial]: a
+// test beside it would start processes in the same window of ids, whose
+// wakeups the count would include.
+TEST_CASE("sched: the wakeup filter leaves out another process's threads once seen", "[sched][serial]") {
+  if (auto why = full_capture_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  test::TempDir tmp;
+  test::RunResult rec;
+  std::thread recorder([&] {
+    rec = test::run({test::dial9_binary(), "record", "-v", "-e", "cpu-clock", "-o", tmp.file("t"), "--",
+                     FIXTURE_SLEEPER, "30"});
+  });
+  // Not dial9's: started next, so its ids fall in the filter's window.
+  // 800 ms of the pipe pair: about 160 wakeups of its consumer by its
+  // producer and 160 of the producer by its timer.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  pid_t other = 0;
+  char arg[] = "800";
+  char* argv[] = {const_cast<char*>(FIXTURE_PIPE_PAIR), arg, nullptr};
+  int spawned = ::posix_spawn(&other, FIXTURE_PIPE_PAIR, nullptr, nullptr, argv, environ);
+  int status = 0;
+  if (spawned == 0) ::waitpid(other, &status, 0);
+  recorder.join();
+  REQUIRE(spawned == 0);
+  INFO(rec.err);
+  REQUIRE(rec.exit_code == 0);
+  auto number_before = [&](const std::string& text, const std::string& what) -> long {
+    size_t at = text.find(what);
+    if (at == std::string::npos) return -1;
+    size_t start = text.find_last_of(" (", at - 1) + 1;
+    return std::strtol(text.c_str() + start, nullptr, 10);
+  };
+  // "recording PROGRAM ARGS (pid N) into DIR"
+  size_t at = rec.err.find(") into ");
+  at = at == std::string::npos ? at : rec.err.rfind("(pid ", at);
+  REQUIRE(at != std::string::npos);
+  const long target = std::strtol(rec.err.c_str() + at + 5, nullptr, 10);
+  // The sleeper's thread is target + 1; the window's 64 ids follow it.
+  if (other <= target || other + 2 > target + 1 + static_cast<long>(capture::kNewThreadWindow)) {
+    DIAL9_SKIP("other processes took the ids after the target's (target " + std::to_string(target) + ", pipe pair " +
+               std::to_string(other) + "), so the pipe pair is outside the wakeup filter's window");
+  }
+  const long dropped = number_before(rec.err, " wakeup(s) of other processes' threads dropped");
+  const long rebuilds = number_before(rec.err, " wakeup filter rebuild(s)");
+  CHECK(rebuilds >= 1);
+  // Before it is left out, a thread's wakeups pass until the next drain
+  // (100 ms) rebuilds the filter: a few dozen, not all of them.
+  CHECK(dropped >= 0);
+  CHECK(dropped < 100);
 }

@@ -90,6 +90,13 @@ TEST_CASE("the wakeup filter admits a window of ids after the newest thread, for
   CHECK(tid_filter("pid", {(1u << 22) - 2}, 64) == "pid == 4194302 || pid == 4194303");
 }
 
+TEST_CASE("the wakeup filter's window leaves out other processes' threads it let through") {
+  const std::vector<uint32_t> outsiders{12, 13, 30};
+  CHECK(tid_filter("pid", {7}, 8, outsiders) == "(pid >= 7 && pid <= 11) || pid == 14 || pid == 15");
+  // Only the window loses them: a thread of the target is always named.
+  CHECK(tid_filter("pid", {7, 12}, 2, outsiders) == "pid == 7 || pid == 12 || pid == 14");
+}
+
 TEST_CASE("a switch-out's prev_state says runnable, sleeping, uninterruptible, stopped or dead") {
   bool dead = false;
   CHECK(state_from_prev_state(0, dead) == ThreadState::kRunnable);       // R (yield)
