@@ -9,7 +9,7 @@
 // calls per second. Whether the agent served the calls is in the context
 // (dial9_active) and on stderr, so a run is never mistaken for the other.
 //
-// The agent drops a call's record when the thread's ring (256 KiB) is full,
+// The agent drops a call's record when the thread's ring (512 KiB) is full,
 // and a dropped call costs less than a recorded one. Back to back, the calls
 // outrun the agent's draining, so the *Paced benchmarks make a batch of
 // calls, timed, then sleep with the timer paused, at a rate the agent keeps
@@ -120,11 +120,12 @@ PACED(BM_EventPaced)->Threads(2);
 
 // This machine's floor under a recorded call, no dial9 involved: stamp a
 // 64-byte record (what BenchRequest takes in the agent's ring) with the
-// CPU's counter and write it into a 256 KiB ring, in the paced pattern.
+// CPU's counter and write it into a 512 KiB ring (the agent's size), in the
+// paced pattern.
 // After each sleep the ring's lines are cold, as the agent's are.
 struct FloorRing {
   uint64_t head = 0;
-  alignas(64) uint8_t data[256 * 1024];
+  alignas(64) uint8_t data[512 * 1024];
 };
 FloorRing* const g_floor = new FloorRing;
 

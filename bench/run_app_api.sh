@@ -9,7 +9,7 @@
 # DIAL9_BENCH_RUNS repetitions (default 5; min-max spread printed) of at
 # least DIAL9_BENCH_MIN_TIME seconds (default 0.2) each.
 #
-# Drops. The agent drops a record when the thread's 256 KiB ring is full
+# Drops. The agent drops a record when the thread's 512 KiB ring is full
 # (it drains every 20 ms, or when a ring passes half full), and drops a
 # whole batch when the socket to `dial9 record` is full; a dropped call
 # costs less than a recorded one. So each benchmark runs under its own
@@ -24,7 +24,7 @@
 # then sleep 5 ms with the timer paused: their ns/call is the cost of a
 # recorded call (compare with the same row bare: the pause adds ~1-2 ns).
 # The floor row (BM_RingFloorPaced) involves no dial9: a 64-byte record
-# stamped with the CPU's counter into a 256 KiB ring, paced the same way,
+# stamped with the CPU's counter into a 512 KiB ring, paced the same way,
 # so the part of a recorded call this machine charges for cold cache lines
 # after each sleep is measured beside it.
 #
@@ -135,7 +135,7 @@ labels = {
     "BM_Scope": "span enter/exit (DIAL9_SCOPE)",
     "BM_Poll": "poll_begin/poll_end",
     "BM_Wake": "wake",
-    "BM_RingFloor": "floor: a 64-byte record into a 256 KiB ring, no dial9",
+    "BM_RingFloor": "floor: a 64-byte record into a 512 KiB ring, no dial9",
 }
 def base(name):
     return re.sub(r"Paced/\d+/\d+/iterations:\d+", "", name)
