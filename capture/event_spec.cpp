@@ -225,6 +225,35 @@ Result<perf_event_attr> build_attr(const SamplingSpec& spec) {
   return attr;
 }
 
+bool cpu_wide_sampling_suits(const perf_event_attr& sampling) {
+  return sampling.type == PERF_TYPE_SOFTWARE && sampling.config == PERF_COUNT_SW_CPU_CLOCK;
+}
+
+perf_event_attr cpu_wide_sampling_attr(const perf_event_attr& sampling) {
+  perf_event_attr a = sampling;
+  a.inherit = 0;
+  a.enable_on_exec = 0;
+  a.disabled = 0;
+  a.exclude_idle = 1;
+  a.mmap = a.mmap2 = a.build_id = a.comm = a.comm_exec = a.task = 0;
+  a.context_switch = 0;
+  return a;
+}
+
+perf_event_attr tracking_attr(const perf_event_attr& sampling) {
+  perf_event_attr a = sampling;
+  a.type = PERF_TYPE_SOFTWARE;
+  a.config = PERF_COUNT_SW_DUMMY;
+  a.config1 = a.config2 = 0;
+  // A dummy event never overflows; a period keeps the kernel from treating
+  // it as a frequency to reach.
+  a.freq = 0;
+  a.sample_period = 1;
+  a.exclude_kernel = 1;
+  a.exclude_callchain_kernel = 1;
+  return a;
+}
+
 std::string pfm_library_version() {
   int v = pfm_get_version();
   return "libpfm4 (API " + std::to_string(PFM_MAJ_VERSION(v)) + "." + std::to_string(PFM_MIN_VERSION(v)) + ")";

@@ -80,6 +80,30 @@ Result<CallGraph> parse_call_graph(std::string_view text);
 // dial9 cannot unwind.
 Result<perf_event_attr> build_attr(const SamplingSpec& spec);
 
+// Sampling every CPU instead of the program's threads (as `perf record -a`
+// does), keeping only the program's samples. A per-task timer event
+// (cpu-clock) arms and cancels a kernel timer at each of the program's
+// context switches, which is most of what sampling costs a program that
+// switches often (bench_pingpong: 1.35x with per-task cpu-clock, 1.03-1.08x
+// with a per-task dummy event, 0.9-1.0x with perf -a). So when this is
+// allowed (CAP_PERFMON, or kernel.perf_event_paranoid <= 0), the session
+// samples with `cpu_wide_sampling_attr` on every CPU and follows the
+// program with `tracking_attr`, a per-task event that samples nothing.
+// Only for cpu-clock: counting events (page faults, or instructions with a
+// period) would then sample every process's occurrences, and hardware
+// events cost little to switch.
+bool cpu_wide_sampling_suits(const perf_event_attr& sampling);
+// `sampling` on every process of one CPU: not inherited, enabled at once
+// (the session drops what precedes the program's exec), no side-band
+// records, and no samples of the idle task.
+perf_event_attr cpu_wide_sampling_attr(const perf_event_attr& sampling);
+// The program's side band (mmap, comm, fork and exit records, switch
+// records when asked for) on a software dummy event with `sampling`'s
+// inheritance, exec and clock settings and sample layout, so its records
+// share rings with cpu_wide_sampling_attr's samples. User-only, as it
+// samples nothing: that needs no privilege.
+perf_event_attr tracking_attr(const perf_event_attr& sampling);
+
 // The names build_attr() accepts, lower-case, perf's generic ones first.
 const std::vector<std::string>& known_event_names();
 

@@ -113,7 +113,7 @@ Result<PerfRing> PerfRing::open(const perf_event_attr& attr, pid_t pid, int cpu,
   return PerfRing(std::move(owned), base, map_bytes, data_pages * page);
 }
 
-Result<void> PerfRing::add_thread(const perf_event_attr& attr, pid_t tid, int cpu) {
+Result<void> PerfRing::add_event(const perf_event_attr& attr, pid_t tid, int cpu) {
   perf_event_attr a = attr;
   int fd = static_cast<int>(::syscall(SYS_perf_event_open, &a, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
   if (fd < 0) {
@@ -122,7 +122,7 @@ Result<void> PerfRing::add_thread(const perf_event_attr& attr, pid_t tid, int cp
   }
   UniqueFd owned(fd);
   if (::ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, fd_.get()) != 0) {
-    return fail(Error::from_errno("cannot share a perf ring between threads"));
+    return fail(Error::from_errno("cannot share a perf ring between events"));
   }
   followers_.push_back(std::move(owned));
   return {};

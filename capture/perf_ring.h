@@ -33,12 +33,13 @@ class PerfRing {
   ~PerfRing();
 
   int fd() const { return fd_.get(); }
-  // Opens the same event on another thread `tid` on this ring's CPU and
-  // sends its records into this ring (PERF_EVENT_IOC_SET_OUTPUT): how a
-  // running process's existing threads share one ring per CPU. enable,
+  // Opens `attr` on thread `tid` (-1: every process) on this ring's CPU
+  // and sends its records into this ring (PERF_EVENT_IOC_SET_OUTPUT): how a
+  // running process's existing threads share one ring per CPU, and how a
+  // CPU-wide sampler shares the ring of the program's side band. enable,
   // disable, set_filter and read_lost then act on all of them. A thread
   // that exited meanwhile is an error with errno ESRCH.
-  Result<void> add_thread(const perf_event_attr& attr, pid_t tid, int cpu);
+  Result<void> add_event(const perf_event_attr& attr, pid_t tid, int cpu);
   Result<void> enable();
   Result<void> disable();
   // A tracepoint event's filter (PERF_EVENT_IOC_SET_FILTER), replacing any

@@ -174,11 +174,16 @@ class Converter {
     }
   }
 
+  // Samples come from every process on each CPU (Session::cpu_wide_): keep
+  // those of the program's processes, from the launched program's exec on.
+  void keep_program_samples_only() { program_only_ = true; }
+
   void on_record(ParsedRecord& r, SessionResult& res) {
     using namespace format;
     // The in-process agent's own thread is dial9's, not the program's: its
     // samples and its waits for the next batch are not recorded.
     if ((r.kind == RecordKind::kSwitch || r.kind == RecordKind::kSample) && agent_threads_.count(r.tid)) return;
+    if (program_only_ && r.kind == RecordKind::kSample && (!processes_.count(r.pid) || r.pid == before_exec_)) return;
     switch (r.kind) {
       case RecordKind::kSwitch:
         on_switch(r, res);
@@ -192,12 +197,16 @@ class Converter {
       case RecordKind::kComm:
         if (r.name == format::agent::kAgentThreadName) agent_threads_.insert(r.tid);
         names_[r.tid] = r.name;
-        if (r.misc & PERF_RECORD_MISC_COMM_EXEC) state_.exec(r.pid);
+        if (r.misc & PERF_RECORD_MISC_COMM_EXEC) {
+          state_.exec(r.pid);
+          if (r.pid == before_exec_) before_exec_ = 0;
+        }
         state_.thread(r.time, r.pid, r.tid, r.name);
         w_.thread_name(r.time, ThreadName{r.pid, r.tid, r.name, (r.misc & PERF_RECORD_MISC_COMM_EXEC) != 0});
         see(r.pid, r.tid, res);
         break;
       case RecordKind::kFork: {
+        processes_.insert(r.pid);
         live_.insert(r.tid);
         live_changed_ = true;
         // A new thread starts with its creator's name until it sets one.
@@ -294,6 +303,9 @@ class Converter {
   // A name known before the kernel reports it (the program at exec).
   void name(uint32_t tid, std::string n) { names_[tid] = std::move(n); }
   void launched(uint32_t pid) {
+    processes_.insert(pid);
+    // dial9's launcher runs as the program's pid until its exec.
+    before_exec_ = pid;
     state_.started(pid, pid);
     live_.insert(pid);
     live_changed_ = true;
@@ -303,6 +315,7 @@ class Converter {
   // from its start.
   void attached(uint64_t ts, uint32_t pid, const std::vector<std::pair<uint32_t, std::string>>& threads,
                 const std::vector<format::Mapping>& maps, SessionResult& res) {
+    processes_.insert(pid);
     for (const auto& [tid, name] : threads) {
       names_[tid] = name;
       state_.thread(ts, pid, tid, name);
@@ -538,6 +551,11 @@ class Converter {
   std::unordered_map<uint32_t, format::ThreadState> states_;
   std::unordered_set<uint32_t> agent_threads_;  // named kAgentThreadName
   std::unordered_map<uint32_t, std::string> other_names_;  // wakers outside the target
+  bool program_only_ = false;
+  // The program's processes, from its start: never forgotten, as a process
+  // whose main thread ended may run on (pthread_exit).
+  std::unordered_set<uint32_t> processes_;
+  uint32_t before_exec_ = 0;  // the launched program's pid until its exec
   std::set<uint32_t> live_;  // the target's threads, for the wakeup filter
   std::vector<uint32_t> outsiders_;  // other processes' threads the filter's window let through
   bool live_changed_ = false;  // live_ or outsiders_
@@ -638,7 +656,7 @@ Result<PerfRing> Session::open_on_targets(const perf_event_attr& attr, int cpu, 
       return ring;
     }
     for (size_t i = first + 1; i < targets_.size(); ++i) {
-      auto ok = ring->add_thread(attr, targets_[i], cpu);
+      auto ok = ring->add_event(attr, targets_[i], cpu);
       if (!ok && ok.error().errno_value() != ESRCH) return fail(ok.error());
     }
     return ring;
@@ -653,6 +671,7 @@ Result<void> Session::open_events() {
   }
   long ncpu = ::sysconf(_SC_NPROCESSORS_CONF);
   const size_t requested_pages = opt_.mmap_pages;
+  bool try_cpu_wide = true;
   for (int attempt = 0; attempt < 12; ++attempt) {
     auto attr = build_attr(opt_.sampling);
     if (!attr) return fail(attr.error());
@@ -667,17 +686,37 @@ Result<void> Session::open_events() {
     attr->watermark = 1;
     attr->wakeup_watermark = static_cast<uint32_t>(opt_.mmap_pages * static_cast<size_t>(::sysconf(_SC_PAGESIZE)) / 4);
     attr_ = *attr;
+    cpu_wide_ = try_cpu_wide && cpu_wide_sampling_suits(*attr);
+    cpu_attr_ = cpu_wide_sampling_attr(*attr);
+    const perf_event_attr on_targets = cpu_wide_ ? tracking_attr(*attr) : *attr;
     rings_.clear();
     ring_cpus_.clear();
-    Error first_error;
+    Error first_error, cpu_wide_error;
     for (int cpu = 0; cpu < ncpu; ++cpu) {
-      auto ring = open_on_targets(*attr, cpu, opt_.mmap_pages);
+      auto ring = open_on_targets(on_targets, cpu, opt_.mmap_pages);
+      if (ring && cpu_wide_) {
+        if (auto ok = ring->add_event(cpu_attr_, -1, cpu); !ok) {
+          cpu_wide_error = ok.error();
+          break;
+        }
+      }
       if (ring) {
         rings_.push_back(std::move(*ring));
         ring_cpus_.push_back(cpu);
       } else if (ring.error().errno_value() != ENODEV && first_error.message().empty()) {
         first_error = ring.error();  // ENODEV: an offline CPU
       }
+    }
+    if (!cpu_wide_error.message().empty()) {
+      // Sampling every CPU is a cheaper way to the same samples, not
+      // something the recording needs: per task instead, and -v says why.
+      int e = cpu_wide_error.errno_value();
+      per_task_why_ = e == EACCES || e == EPERM
+                          ? "sampling every CPU needs CAP_PERFMON or kernel.perf_event_paranoid <= 0 (it is " +
+                                std::to_string(paranoid_level()) + ")"
+                          : cpu_wide_error.message();
+      try_cpu_wide = false;
+      continue;
     }
     if (!rings_.empty() && first_error.message().empty()) {
       if (opt_.mmap_pages < requested_pages) {
@@ -878,8 +917,21 @@ std::vector<std::string> Session::describe() const {
   };
   std::vector<std::string> out;
   const std::string sampled = opt_.sampling.event.empty() ? "the sampling event" : opt_.sampling.event;
-  out.push_back("perf event: samples: " + what(sampled, attr_) + ", " + (attr_.inherit ? "inherited by every thread and child, " : "") +
-                std::to_string(rings_.size()) + " ring(s) of " + std::to_string(opt_.mmap_pages) + " pages");
+  const std::string rings = std::to_string(rings_.size()) + " ring(s) of " + std::to_string(opt_.mmap_pages) + " pages";
+  if (cpu_wide_) {
+    out.push_back("perf event: samples: " + what(sampled, cpu_attr_) + ", every process on every CPU, the program's kept, " +
+                  rings);
+    const perf_event_attr t = tracking_attr(attr_);
+    out.push_back("perf event: the program's threads, mappings" + std::string(t.context_switch ? " and switches" : "") +
+                  ": " + what("dummy", t) + ", inherited by every thread and child, into the same rings");
+  } else {
+    out.push_back("perf event: samples: " + what(sampled, attr_) + ", " +
+                  (attr_.inherit ? "inherited by every thread and child, " : "") + rings);
+    if (!per_task_why_.empty()) {
+      out.push_back("perf event: samples per task, not every CPU: " + per_task_why_ +
+                    "; each context switch of the program then costs it more (dial9-record(1), SAMPLING SCOPE)");
+    }
+  }
   for (const RingSet& s : sched_sets_) {
     const char* role = s.role == Role::kSwitchOut ? "switch-out stacks"
                        : s.role == Role::kWaking  ? "wakeups, every CPU"
@@ -950,6 +1002,7 @@ void Session::refilter_wakeups(const std::vector<uint32_t>& tids, const std::vec
 Result<SessionResult> Session::run(format::SegmentWriter& writer) {
   SessionResult res;
   Converter conv(opt_.unwinder.get(), SchedFields{prev_state_, woken_pid_, waking_flags_});
+  if (cpu_wide_) conv.keep_program_samples_only();
   if (!opt_.program_name.empty()) conv.name(static_cast<uint32_t>(pid_), opt_.program_name.substr(0, 15));
   if (snapshot_) {
     std::vector<format::Mapping> maps;

@@ -113,6 +113,8 @@ class Session {
   // What was lost to missing permissions, with the fix, one line each.
   const std::vector<std::string>& degraded() const { return degraded_; }
   const perf_event_attr& attr() const { return attr_; }
+  // Samples come from every CPU, the program's kept (see cpu_wide_).
+  bool samples_every_cpu() const { return cpu_wide_; }
   // What scheduler capture could open (see SchedOptions).
   const SchedCapabilities& sched() const { return sched_; }
   // Ring data pages per CPU, as opened (see shrink_rings_to_fit).
@@ -159,6 +161,13 @@ class Session {
   std::vector<int> ring_cpus_;
   std::vector<std::string> degraded_;
   bool lost_from_read_ = true;  // read_format PERF_FORMAT_LOST accepted
+  // Samples come from cpu_wide_sampling_attr events on every CPU, the
+  // program's side band from tracking_attr ones (capture/event_spec.h);
+  // attr_ stays the per-task sampling attr the scheduler's events derive
+  // from. per_task_why_: why not, when cpu-clock was asked for.
+  bool cpu_wide_ = false;
+  perf_event_attr cpu_attr_{};
+  std::string per_task_why_;
   SchedCapabilities sched_;
   std::vector<RingSet> sched_sets_;  // switch-out, waking, waker-stack rings
   std::optional<TracepointField> prev_state_, woken_pid_, waking_flags_;

@@ -465,6 +465,7 @@ int run_recording(const RecordingOptions& o, Mode mode) {
                     {"started_by", attach ? "attach" : "record"},
                     {"event", so.timer_sampler ? "thread CPU time (timer sampler)" : so.sampling.event},
                     {"sampler", so.timer_sampler ? "timer" : "perf"},
+                    {"sample_scope", so.timer_sampler ? "thread" : (*session)->samples_every_cpu() ? "cpu" : "task"},
                     {"agent", o.no_agent || (attach && !agents) ? "none" : attach ? "injected" : "preloaded"},
                     {o.period ? "period" : "frequency_hz", std::to_string(o.period ? o.period : o.frequency)},
                     {"kernel_samples", so.timer_sampler || (*session)->attr().exclude_kernel ? "false" : "true"},

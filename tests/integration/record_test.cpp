@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -44,7 +46,6 @@ struct Recording {
   std::map<uint32_t, std::string> thread_names;       // tid -> last name
   std::map<uint32_t, uint64_t> samples_by_tid;
   std::map<std::string, uint64_t> samples_by_sample_name;  // the name each sample carries
-  std::set<uint32_t> sample_pids;
   std::map<uint32_t, int64_t> exits;                  // pid -> status
   uint64_t lost = 0;
   std::map<std::string, std::string> meta;
@@ -456,6 +457,54 @@ TEST_CASE("stacks through glibc's memcpy keep its caller, with CFI unwinding") {
   }
 }
 
+// Sampling every CPU (capture/event_spec.h, cpu_wide_sampling_suits) takes
+// every process's samples; only the program's may reach the trace, and
+// none of dial9's launcher before the program's exec.
+TEST_CASE("cpu-clock samples every CPU where allowed, and the trace keeps only the program's samples") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  {
+    perf_event_attr a{};
+    a.size = sizeof a;
+    a.type = PERF_TYPE_SOFTWARE;
+    a.config = PERF_COUNT_SW_CPU_CLOCK;
+    a.disabled = 1;
+    a.exclude_kernel = 1;
+    int fd = static_cast<int>(::syscall(SYS_perf_event_open, &a, -1, 0, -1, 0));
+    if (fd < 0) DIAL9_SKIP(std::string("cannot sample every process on a CPU here: ") + std::strerror(errno));
+    ::close(fd);
+  }
+  // A busy process that is not the program, on the CPUs meanwhile.
+  pid_t other = 0;
+  char ms[] = "1500";
+  char* argv[] = {const_cast<char*>(FIXTURE_SPIN), ms, nullptr};
+  REQUIRE(::posix_spawn(&other, FIXTURE_SPIN, nullptr, nullptr, argv, environ) == 0);
+  test::TempDir tmp;
+  auto r = test::run({test::dial9_binary(), "record", "-v", "-e", "cpu-clock", "-o", tmp.file("t"), "--", FIXTURE_SPIN,
+                      "500"});
+  int status = 0;
+  ::waitpid(other, &status, 0);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("samples: cpu-clock (type 1, config 0), 999 Hz") &&
+                        Catch::Contains("every process on every CPU, the program's kept"));
+  CHECK_THAT(r.err, Catch::Contains("perf event: the program's threads, mappings and switches: dummy"));
+  auto rec = read_recording(tmp.file("t"));
+  REQUIRE(rec.exits.size() == 1);
+  const uint32_t program = rec.exits.begin()->first;  // single-threaded: its one tid
+  INFO("sampled threads: " << rec.samples_by_tid.size() << ", program " << program << ", other " << other);
+  CHECK(rec.samples_by_tid.size() == 1);
+  CHECK(rec.samples_by_tid.count(program) == 1);
+  CHECK_FALSE(rec.samples_by_tid.count(static_cast<uint32_t>(other)));
+  CHECK(rec.samples > 250);  // 500 ms of CPU at 999 Hz, sharing 2 CPUs with the other
+  CHECK(rec.meta["sample_scope"] == "cpu");
+  // Each sample carries the name its thread had: the program's, never the
+  // launcher's (dial9's) from before the exec.
+  for (const auto& [name, n] : rec.samples_by_sample_name) {
+    INFO(name << ": " << n);
+    CHECK(name == "fixture_spin");
+  }
+}
+
 // [serial]: two recordings compared to 5 points; CPU contention from tests
 // running beside it skews timer-based sampling between the two runs.
 TEST_CASE("the hot function is the top self function, with the share perf report measures", "[serial]") {
@@ -632,6 +681,17 @@ TEST_CASE("without permission for perf events, record says why and how to fix it
   REQUIRE(u.exit_code == 0);
   auto rec = read_recording(out.file("u"));
   CHECK(rec.samples > 100);
+  if (paranoid >= 1) {
+    // Sampling every CPU is not allowed: per task instead, said by -v only
+    // (nothing is lost but speed).
+    CHECK_THAT(u.err, !Catch::Contains("every CPU"));
+    auto v = test::run({RUN_RESTRICTED, "--user", "nobody", "--", test::dial9_binary(), "record", "-v", "-e",
+                        "cpu-clock", "--no-sched", "-o", out.file("v"), "--", FIXTURE_SPIN, "100"});
+    INFO(v.err);
+    CHECK(v.exit_code == 0);
+    CHECK_THAT(v.err, Catch::Contains("samples per task, not every CPU: sampling every CPU needs CAP_PERFMON"));
+    CHECK(read_recording(out.file("v")).meta["sample_scope"] == "task");
+  }
   if (paranoid >= 2) {
     CHECK_THAT(u.err, Catch::Contains("kernel samples and kernel stacks are off"));
     CHECK_THAT(u.err, Catch::Contains("sysctl kernel.perf_event_paranoid=1"));

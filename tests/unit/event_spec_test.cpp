@@ -81,6 +81,41 @@ TEST_CASE("sampling settings: frequency or period, kernel, callchains, inheritan
   CHECK_THAT(bad.error().message(), Catch::Contains("positive"));
 }
 
+TEST_CASE("cpu-clock may sample every CPU, with a dummy event following the program") {
+  SamplingSpec s;
+  s.event = "cpu-clock";
+  s.user_stack_bytes = 2048;
+  s.enable_on_exec = true;
+  const perf_event_attr a = attr_of(s);
+  CHECK(cpu_wide_sampling_suits(a));
+  for (const char* other : {"task-clock", "page-faults"}) {
+    SamplingSpec o;
+    o.event = other;
+    CHECK_FALSE(cpu_wide_sampling_suits(attr_of(o)));
+  }
+
+  const perf_event_attr c = cpu_wide_sampling_attr(a);
+  CHECK((c.type == a.type && c.config == a.config && c.freq == 1 && c.sample_freq == 999));
+  CHECK(c.sample_type == a.sample_type);  // it shares the tracking event's rings
+  CHECK(c.sample_stack_user == 2048);
+  CHECK((c.inherit == 0 && c.enable_on_exec == 0 && c.disabled == 0));
+  CHECK(c.exclude_idle == 1);
+  CHECK((c.mmap == 0 && c.mmap2 == 0 && c.comm == 0 && c.task == 0 && c.context_switch == 0 && c.build_id == 0));
+  CHECK((c.use_clockid == 1 && c.clockid == CLOCK_MONOTONIC && c.sample_id_all == 1));
+
+  perf_event_attr with_switches = a;
+  with_switches.context_switch = 1;
+  const perf_event_attr t = tracking_attr(with_switches);
+  CHECK((t.type == PERF_TYPE_SOFTWARE && t.config == PERF_COUNT_SW_DUMMY));
+  CHECK((t.freq == 0 && t.sample_period == 1));
+  CHECK(t.sample_type == a.sample_type);
+  CHECK((t.inherit == 1 && t.enable_on_exec == 1 && t.disabled == 1));
+  CHECK((t.mmap2 == 1 && t.build_id == 1 && t.comm == 1 && t.comm_exec == 1 && t.task == 1 && t.context_switch == 1));
+  CHECK(t.exclude_kernel == 1);  // samples nothing: no privilege needed
+  CHECK((t.use_clockid == 1 && t.clockid == CLOCK_MONOTONIC && t.sample_id_all == 1));
+  CHECK(t.read_format == PERF_FORMAT_LOST);
+}
+
 TEST_CASE("an unknown event names the closest known ones") {
   SamplingSpec s;
   s.event = "cyclez";
