@@ -3,7 +3,6 @@
 
 #include <signal.h>
 #include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -462,16 +461,8 @@ TEST_CASE("stacks through glibc's memcpy keep its caller, with CFI unwinding") {
 // none of dial9's launcher before the program's exec.
 TEST_CASE("cpu-clock samples every CPU where allowed, and the trace keeps only the program's samples") {
   if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
-  {
-    perf_event_attr a{};
-    a.size = sizeof a;
-    a.type = PERF_TYPE_SOFTWARE;
-    a.config = PERF_COUNT_SW_CPU_CLOCK;
-    a.disabled = 1;
-    a.exclude_kernel = 1;
-    int fd = static_cast<int>(::syscall(SYS_perf_event_open, &a, -1, 0, -1, 0));
-    if (fd < 0) DIAL9_SKIP(std::string("cannot sample every process on a CPU here: ") + std::strerror(errno));
-    ::close(fd);
+  if (auto why = test::software_event_unavailable(PERF_COUNT_SW_CPU_CLOCK, -1, 0); !why.empty()) {
+    DIAL9_SKIP("cannot sample every process on a CPU here: " + why);
   }
   // A busy process that is not the program, on the CPUs meanwhile.
   pid_t other = 0;

@@ -29,6 +29,7 @@
 #include "capture/sched_capture.h"
 #include "format/events.h"
 #include "format/trace_file.h"
+#include "tests/support/perf_available.h"
 #include "tests/support/report_json.h"
 #include "tests/support/test_support.h"
 
@@ -53,17 +54,8 @@ constexpr uint64_t kMs = 1'000'000;
 // Why this machine cannot record scheduler activity at all: the weakest
 // rung, context-switch records on an event of this thread.
 std::string switch_records_unavailable() {
-  perf_event_attr a{};
-  a.size = sizeof a;
-  a.type = PERF_TYPE_SOFTWARE;
-  a.config = PERF_COUNT_SW_DUMMY;
-  a.context_switch = 1;
-  a.disabled = 1;
-  a.exclude_kernel = 1;
-  int fd = static_cast<int>(::syscall(SYS_perf_event_open, &a, 0, -1, -1, 0));
-  if (fd < 0) return std::string("perf events unavailable: perf_event_open: ") + std::strerror(errno);
-  ::close(fd);
-  return "";
+  std::string why = test::software_event_unavailable(PERF_COUNT_SW_DUMMY, 0, -1, true);
+  return why.empty() ? why : "perf events unavailable: " + why;
 }
 
 // Why the full capture (wakers from every CPU, sched_switch's prev_state)
