@@ -80,6 +80,8 @@ perf_event_attr waking_attr(uint64_t tracepoint_id, uint64_t period, bool callch
   return a;
 }
 
+std::string blocking_switch_filter(std::string_view field) { return std::string(field) + " & 255"; }
+
 std::string tid_filter(std::string_view field, std::vector<uint32_t> tids, uint32_t window,
                        std::span<const uint32_t> outsiders) {
   std::sort(tids.begin(), tids.end());

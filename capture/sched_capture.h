@@ -82,6 +82,15 @@ size_t sched_ring_pages(size_t mmap_pages, size_t ncpu, size_t page_size);
 perf_event_attr switch_out_attr(const perf_event_attr& sampling, SwitchStackSource source,
                                 uint64_t tracepoint_id);
 
+// The sched_switch sampler's filter: switch-outs whose `prev_state` field
+// (named `field`) says the thread stopped running of its own accord (any
+// of the TASK_REPORT bits, 0xff; a preempted thread reports a bit above
+// them, or 0). A preempted thread's stack is never written (its switch
+// record says it was preempted), and taking it, a kernel and user
+// callchain and a stack copy at each preemption, cost a busy server
+// several microseconds a time: most of its switch-outs.
+std::string blocking_switch_filter(std::string_view field);
+
 // sched_waking on one CPU for every process (the session filters it to the
 // target's threads): every wakeup (`period` 1, no stack), or one in
 // `period` with the waker's callchain. The stack sampler takes the

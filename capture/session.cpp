@@ -822,6 +822,13 @@ void Session::open_sched() {
       auto set = open_ring_set(Role::kSwitchOut, switch_out_attr(attr_, SwitchStackSource::kSchedSwitchTracepoint, tp->id),
                                false, stack_pages);
       if (set) {
+        // Stacks at blocking switch-outs only. Where the kernel refuses the
+        // filter, every switch-out is sampled and preemptions' are dropped
+        // here, as before.
+        const std::string filter = blocking_switch_filter(f->name);
+        bool filtered = true;
+        for (PerfRing& r : set->rings) filtered = r.set_filter(filter) && filtered;
+        if (filtered) switch_filter_ = filter;
         sched_sets_.push_back(std::move(*set));
         sched_.stacks = SwitchStackSource::kSchedSwitchTracepoint;
         prev_state_ = *f;
@@ -942,6 +949,7 @@ std::vector<std::string> Session::describe() const {
     out.push_back(std::string("perf event: ") + role + ": " + what(event, s.attr) + ", " + std::to_string(s.rings.size()) +
                   " ring(s) of " + std::to_string(s.pages) + " pages");
   }
+  if (!switch_filter_.empty()) out.push_back("switch-out filter: " + switch_filter_);
   if (!wakeup_filter_.empty()) {
     out.push_back("wakeup filter: " + (wakeup_filter_.size() > 200 ? wakeup_filter_.substr(0, 200) + "..." : wakeup_filter_));
   }
@@ -1143,6 +1151,7 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
             break;
           case Role::kSwitchOut:
             if (r.kind == RecordKind::kSample) {
+              ++res.switch_samples;
               conv.on_switch_out_sample(r);
             } else {
               conv.sched_lost(r, res);

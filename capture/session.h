@@ -85,6 +85,7 @@ struct SessionResult {
   // How the controller kept up (record --verbose).
   uint64_t refilters = 0;         // wakeup events reopened for new threads or outsiders
   uint64_t outsider_wakeups = 0;  // other processes' wakeups the filter's window let through (dropped)
+  uint64_t switch_samples = 0;    // switch-out samples the kernel delivered (stacks taken)
   uint64_t long_conversions = 0;  // drains that converted in more than one slice
   size_t peak_records = 0;        // most records held between ring reads and conversion
   // The in-process agents.
@@ -172,6 +173,7 @@ class Session {
   std::vector<RingSet> sched_sets_;  // switch-out, waking, waker-stack rings
   std::optional<TracepointField> prev_state_, woken_pid_, waking_flags_;
   std::string wakeup_filter_;
+  std::string switch_filter_;  // on the sched_switch sampler, when the kernel took it
   bool refilter_failed_ = false;
   // Closes the scheduler's ring sets on threads of their own (see run()).
   void close_sched_sets();

@@ -543,3 +543,48 @@ TEST_CASE("sched: the wakeup filter leaves out another process's threads once se
   CHECK(dropped >= 0);
   CHECK(dropped < 100);
 }
+
+// Eight CPU-bound threads on two CPUs are preempted hundreds of times and
+// block next to never: the kernel must not take a stack at each
+// preemption (a callchain and a stack copy that dial9 would then drop),
+// only at the few blocking switch-outs.
+TEST_CASE("sched: preempted switch-outs take no stack, blocking ones do", "[sched]") {
+  if (auto why = full_capture_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  test::TempDir tmp;
+  auto r = test::run({test::dial9_binary(), "record", "-v", "-e", "cpu-clock", "-o", tmp.file("t"), "--",
+                      FIXTURE_OVERSUBSCRIBE});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("switch-out filter: prev_state & 255"));
+  auto number_before = [&](const std::string& what) -> long {
+    size_t at = r.err.find(what);
+    if (at == std::string::npos) return -1;
+    size_t start = r.err.find_last_of(" (", at - 1) + 1;
+    return std::strtol(r.err.c_str() + start, nullptr, 10);
+  };
+  const long switches = number_before(" switch-outs, ");
+  const long blocking = number_before(" off-CPU stacks");
+  const long taken = number_before(" switch-out stack(s) taken");
+  CHECK(switches > 200);
+  CHECK(blocking >= 0);
+  CHECK(taken >= blocking);
+  CHECK(taken < switches / 4);
+}
+
+// sched_yield gives the CPU up without blocking: the thread stays on the
+// run queue (the kernel's switch record marks it preempted), and
+// sched_switch reports it running, so the switch-out filter takes no
+// stack there either. Runnable, never blocked.
+TEST_CASE("sched: threads that call sched_yield wait for a CPU, they do not block", "[sched]") {
+  if (auto why = full_capture_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  test::TempDir tmp;
+  Recorded r = record(tmp, Mode::kFull, FIXTURE_OVERSUBSCRIBE, {}, {"1000", "yield"});
+  INFO("threads: " << r.report["threads"].dump());
+  for (int i = 0; i < 8; ++i) {
+    const json* t = r.thread("burn-" + std::to_string(i));
+    REQUIRE(t != nullptr);
+    REQUIRE((*t)["runnable_ns"].is_number());
+    CHECK((*t)["runnable_ns"].get<uint64_t>() > 100 * kMs);
+    if ((*t)["blocked_ns"].is_number()) CHECK((*t)["blocked_ns"].get<uint64_t>() < 50 * kMs);
+  }
+}

@@ -90,6 +90,16 @@ TEST_CASE("the wakeup filter admits a window of ids after the newest thread, for
   CHECK(tid_filter("pid", {(1u << 22) - 2}, 64) == "pid == 4194302 || pid == 4194303");
 }
 
+TEST_CASE("the switch-out filter keeps switch-outs whose prev_state has a TASK_REPORT bit") {
+  CHECK(blocking_switch_filter("prev_state") == "prev_state & 255");
+  // The converter's reading of the same field agrees on what passes:
+  // a preempted switch-out (a bit above 0xff, or 0) is runnable.
+  bool dead = false;
+  CHECK(state_from_prev_state(0x100, dead) == ThreadState::kRunnable);
+  CHECK(state_from_prev_state(0, dead) == ThreadState::kRunnable);
+  CHECK(state_from_prev_state(0x1, dead) == ThreadState::kSleeping);
+}
+
 TEST_CASE("the wakeup filter's window leaves out other processes' threads it let through") {
   const std::vector<uint32_t> outsiders{12, 13, 30};
   CHECK(tid_filter("pid", {7}, 8, outsiders) == "(pid >= 7 && pid <= 11) || pid == 14 || pid == 15");
