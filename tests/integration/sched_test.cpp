@@ -51,6 +51,15 @@ constexpr const char* kSchedOffNote = "--no-sched";
 
 constexpr uint64_t kMs = 1'000'000;
 
+// The number just before `what` in `text` ("3 switch-out stack(s) taken":
+// 3), or -1 when `what` is not there.
+long number_before(const std::string& text, const std::string& what) {
+  size_t at = text.find(what);
+  if (at == std::string::npos || at == 0) return -1;
+  size_t start = text.find_last_of(" (", at - 1) + 1;
+  return std::strtol(text.c_str() + start, nullptr, 10);
+}
+
 // Why this machine cannot record scheduler activity at all: the weakest
 // rung, context-switch records on an event of this thread.
 std::string switch_records_unavailable() {
@@ -519,12 +528,6 @@ TEST_CASE("sched: the wakeup filter leaves out another process's threads once se
   REQUIRE(spawned == 0);
   INFO(rec.err);
   REQUIRE(rec.exit_code == 0);
-  auto number_before = [&](const std::string& text, const std::string& what) -> long {
-    size_t at = text.find(what);
-    if (at == std::string::npos) return -1;
-    size_t start = text.find_last_of(" (", at - 1) + 1;
-    return std::strtol(text.c_str() + start, nullptr, 10);
-  };
   // "recording PROGRAM ARGS (pid N) into DIR"
   size_t at = rec.err.find(") into ");
   at = at == std::string::npos ? at : rec.err.rfind("(pid ", at);
@@ -556,15 +559,9 @@ TEST_CASE("sched: preempted switch-outs take no stack, blocking ones do", "[sche
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.err, Catch::Contains("switch-out filter: prev_state & 255"));
-  auto number_before = [&](const std::string& what) -> long {
-    size_t at = r.err.find(what);
-    if (at == std::string::npos) return -1;
-    size_t start = r.err.find_last_of(" (", at - 1) + 1;
-    return std::strtol(r.err.c_str() + start, nullptr, 10);
-  };
-  const long switches = number_before(" switch-outs, ");
-  const long blocking = number_before(" off-CPU stacks");
-  const long taken = number_before(" switch-out stack(s) taken");
+  const long switches = number_before(r.err, " switch-outs, ");
+  const long blocking = number_before(r.err, " off-CPU stacks");
+  const long taken = number_before(r.err, " switch-out stack(s) taken");
   CHECK(switches > 200);
   CHECK(blocking >= 0);
   CHECK(taken >= blocking);
