@@ -183,7 +183,14 @@ class Converter {
     // The in-process agent's own thread is dial9's, not the program's: its
     // samples and its waits for the next batch are not recorded.
     if ((r.kind == RecordKind::kSwitch || r.kind == RecordKind::kSample) && agent_threads_.count(r.tid)) return;
-    if (program_only_ && r.kind == RecordKind::kSample && (!processes_.count(r.pid) || r.pid == before_exec_)) return;
+    if (r.kind == RecordKind::kSample) {
+      if (program_only_ && (!processes_.count(r.pid) || r.pid == before_exec_)) return;
+    } else if (r.pid == before_exec_ && r.kind != RecordKind::kLost && r.kind != RecordKind::kLostSamples &&
+               r.kind != RecordKind::kThrottle && r.kind != RecordKind::kUnthrottle) {
+      // The side-band event counts from the exec (enable_on_exec): any of
+      // its records for the pid proves the exec, even if COMM_EXEC was lost.
+      before_exec_ = 0;
+    }
     switch (r.kind) {
       case RecordKind::kSwitch:
         on_switch(r, res);
@@ -197,16 +204,13 @@ class Converter {
       case RecordKind::kComm:
         if (r.name == format::agent::kAgentThreadName) agent_threads_.insert(r.tid);
         names_[r.tid] = r.name;
-        if (r.misc & PERF_RECORD_MISC_COMM_EXEC) {
-          state_.exec(r.pid);
-          if (r.pid == before_exec_) before_exec_ = 0;
-        }
+        if (r.misc & PERF_RECORD_MISC_COMM_EXEC) state_.exec(r.pid);
         state_.thread(r.time, r.pid, r.tid, r.name);
         w_.thread_name(r.time, ThreadName{r.pid, r.tid, r.name, (r.misc & PERF_RECORD_MISC_COMM_EXEC) != 0});
         see(r.pid, r.tid, res);
         break;
       case RecordKind::kFork: {
-        processes_.insert(r.pid);
+        ++processes_[r.pid];
         live_.insert(r.tid);
         live_changed_ = true;
         // A new thread starts with its creator's name until it sets one.
@@ -220,6 +224,9 @@ class Converter {
         break;
       }
       case RecordKind::kExit:
+        // A process is the program's while it has a thread: its pid may be
+        // reused by another process after that.
+        if (auto p = processes_.find(r.pid); p != processes_.end() && --p->second == 0) processes_.erase(p);
         live_.erase(r.tid);
         live_changed_ = true;
         states_.erase(r.tid);
@@ -303,7 +310,7 @@ class Converter {
   // A name known before the kernel reports it (the program at exec).
   void name(uint32_t tid, std::string n) { names_[tid] = std::move(n); }
   void launched(uint32_t pid) {
-    processes_.insert(pid);
+    processes_[pid] = 1;
     // dial9's launcher runs as the program's pid until its exec.
     before_exec_ = pid;
     state_.started(pid, pid);
@@ -315,7 +322,7 @@ class Converter {
   // from its start.
   void attached(uint64_t ts, uint32_t pid, const std::vector<std::pair<uint32_t, std::string>>& threads,
                 const std::vector<format::Mapping>& maps, SessionResult& res) {
-    processes_.insert(pid);
+    processes_[pid] = static_cast<uint32_t>(threads.size());
     for (const auto& [tid, name] : threads) {
       names_[tid] = name;
       state_.thread(ts, pid, tid, name);
@@ -552,9 +559,10 @@ class Converter {
   std::unordered_set<uint32_t> agent_threads_;  // named kAgentThreadName
   std::unordered_map<uint32_t, std::string> other_names_;  // wakers outside the target
   bool program_only_ = false;
-  // The program's processes, from its start: never forgotten, as a process
-  // whose main thread ended may run on (pthread_exit).
-  std::unordered_set<uint32_t> processes_;
+  // The program's processes and how many live threads each has (fork and
+  // exit records): a process whose main thread ended runs on
+  // (pthread_exit) until its last thread does.
+  std::unordered_map<uint32_t, uint32_t> processes_;
   uint32_t before_exec_ = 0;  // the launched program's pid until its exec
   std::set<uint32_t> live_;  // the target's threads, for the wakeup filter
   std::vector<uint32_t> outsiders_;  // other processes' threads the filter's window let through
@@ -696,6 +704,9 @@ Result<void> Session::open_events() {
       auto ring = open_on_targets(on_targets, cpu, opt_.mmap_pages);
       if (ring && cpu_wide_) {
         if (auto ok = ring->add_event(cpu_attr_, -1, cpu); !ok) {
+          // An offline CPU takes per-task events but not per-CPU ones:
+          // nothing of the program runs there, so its ring goes.
+          if (ok.error().errno_value() == ENODEV) continue;
           cpu_wide_error = ok.error();
           break;
         }
@@ -826,9 +837,14 @@ void Session::open_sched() {
         // filter, every switch-out is sampled and preemptions' are dropped
         // here, as before.
         const std::string filter = blocking_switch_filter(f->name);
-        bool filtered = true;
-        for (PerfRing& r : set->rings) filtered = r.set_filter(filter) && filtered;
-        if (filtered) switch_filter_ = filter;
+        size_t filtered = 0;
+        for (PerfRing& r : set->rings) filtered += r.set_filter(filter) ? 1 : 0;
+        if (filtered == set->rings.size()) {
+          switch_filter_ = filter;
+        } else if (filtered > 0) {
+          switch_filter_ = filter + " (on " + std::to_string(filtered) + " of " + std::to_string(set->rings.size()) +
+                           " CPUs; the kernel refused it on the others)";
+        }
         sched_sets_.push_back(std::move(*set));
         sched_.stacks = SwitchStackSource::kSchedSwitchTracepoint;
         prev_state_ = *f;

@@ -488,12 +488,23 @@ TEST_CASE("cpu-clock samples every CPU where allowed, and the trace keeps only t
   CHECK_FALSE(rec.samples_by_tid.count(static_cast<uint32_t>(other)));
   CHECK(rec.samples > 250);  // 500 ms of CPU at 999 Hz, sharing 2 CPUs with the other
   CHECK(rec.meta["sample_scope"] == "cpu");
-  // Each sample carries the name its thread had: the program's, never the
-  // launcher's (dial9's) from before the exec.
-  for (const auto& [name, n] : rec.samples_by_sample_name) {
-    INFO(name << ": " << n);
-    CHECK(name == "fixture_spin");
+  // None from before the program's exec, when the pid was still dial9's
+  // launcher (in its execve call).
+  uint64_t exec_ns = UINT64_MAX, first_sample_ns = UINT64_MAX;
+  auto inputs = expand_trace_inputs({tmp.file("t")});
+  REQUIRE(inputs);
+  for (const auto& in : *inputs) {
+    auto sum = read_trace_file(in.path, [&](const Event& e) {
+      if (e.builtin() == Builtin::kThreadName && as_thread_name(e).exec && as_thread_name(e).pid == program) {
+        exec_ns = std::min(exec_ns, e.timestamp_ns);
+      } else if (e.builtin() == Builtin::kCpuSample) {
+        first_sample_ns = std::min(first_sample_ns, e.timestamp_ns);
+      }
+    });
+    REQUIRE(sum);
   }
+  REQUIRE(exec_ns != UINT64_MAX);
+  CHECK(first_sample_ns >= exec_ns);
 }
 
 // [serial]: two recordings compared to 5 points; CPU contention from tests
