@@ -596,6 +596,9 @@ int run_recording(const RecordingOptions& o, Mode mode) {
             "starved), in the trace and in the counts above");
       }
     }
+    if (res->lost && (*session)->samples_every_cpu()) {
+      say("lost samples include other processes': cpu-clock sampled every CPU (dial9-record(1), SAMPLING SCOPE)");
+    }
     if (lost_pct >= 5) {
       say("warning: " + std::to_string(static_cast<int>(lost_pct)) +
           "% of samples were lost: use a larger ring (--mmap-pages " + std::to_string((*session)->mmap_pages() * 4) +
