@@ -32,10 +32,16 @@ std::string paranoid_text(int p) { return p < -1 ? "unreadable" : std::to_string
 Check decide_perf_events(const PerfProbe& p) {
   std::string level = "kernel.perf_event_paranoid=" + paranoid_text(p.paranoid);
   Check c;
+  // Not a loss either way, so not a status: per task, a program that
+  // switches often pays more for the same samples.
+  const std::string scope = p.every_cpu_ok ? "; cpu-clock samples every CPU, the program's kept"
+                                           : "; cpu-clock samples per task (every CPU needs CAP_PERFMON or "
+                                             "kernel.perf_event_paranoid<=0), which costs a program that switches "
+                                             "often more";
   if (p.user_ok && p.kernel_ok) {
-    c = make("perf_events", CheckStatus::ok, level + "; user and kernel samples can be taken");
+    c = make("perf_events", CheckStatus::ok, level + "; user and kernel samples can be taken" + scope);
   } else if (p.user_ok) {
-    c = make("perf_events", CheckStatus::degraded, level + "; user-space samples only",
+    c = make("perf_events", CheckStatus::degraded, level + "; user-space samples only" + scope,
              "kernel samples and kernel stacks are off (record as with --no-kernel)",
              "sudo sysctl kernel.perf_event_paranoid=1");
   } else {

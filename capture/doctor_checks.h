@@ -32,6 +32,7 @@ struct PerfProbe {
   bool user_ok = false;
   std::string user_error;
   bool kernel_ok = false;
+  bool every_cpu_ok = false;  // cpu-clock on every process of a CPU (record's SAMPLING SCOPE)
 };
 Check decide_perf_events(const PerfProbe& p);
 

@@ -1,5 +1,6 @@
 #include "capture/perf_ring.h"
 
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -211,12 +212,14 @@ size_t PerfRing::drain(const std::function<void(std::span<const uint8_t>)>& fn) 
   return count;
 }
 
-Result<void> probe_sampling(SamplingSpec spec) {
+Result<void> probe_sampling(SamplingSpec spec, bool every_process) {
   spec.inherit = false;
   auto attr = build_attr(spec);
   if (!attr) return fail(attr.error());
-  attr->disabled = 1;
-  auto ring = PerfRing::open(*attr, 0, -1, 1);
+  perf_event_attr a = every_process ? cpu_wide_sampling_attr(*attr) : *attr;
+  a.disabled = 1;
+  // Every process: on the CPU this thread runs on, which is online.
+  auto ring = every_process ? PerfRing::open(a, -1, std::max(0, ::sched_getcpu()), 1) : PerfRing::open(a, 0, -1, 1);
   if (!ring) return fail(ring.error());
   return {};
 }

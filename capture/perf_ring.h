@@ -71,7 +71,9 @@ std::string explain_perf_open_error(int errno_value);
 
 // Whether this process may open `spec` (on itself, not inherited,
 // disabled, one ring page): what record and doctor try before relying on
-// perf events. The error keeps perf_event_open's errno.
-Result<void> probe_sampling(SamplingSpec spec);
+// perf events. `every_process`: as the session's per-CPU sampler instead
+// (cpu_wide_sampling_attr, every process on one CPU). The error keeps
+// perf_event_open's errno.
+Result<void> probe_sampling(SamplingSpec spec, bool every_process = false);
 
 }  // namespace dial9::capture

@@ -130,6 +130,7 @@ std::vector<capture::Check> probe(const std::string& pid) {
   perf.user_error = try_open(user);
   perf.user_ok = perf.user_error.empty();
   perf.kernel_ok = perf.user_ok && try_open(capture::SamplingSpec{}).empty();
+  perf.every_cpu_ok = perf.user_ok && capture::probe_sampling(capture::SamplingSpec{}, true);
   checks.push_back(capture::decide_perf_events(perf));
   capture::AgentProbe agent;
   auto agent_path = agent_library_path();

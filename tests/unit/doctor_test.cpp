@@ -16,6 +16,11 @@ TEST_CASE("doctor: perf events ok, degraded to user space, or unavailable") {
   CHECK(c.status == CheckStatus::ok);
   CHECK(c.fix.empty());
   CHECK(c.required_group == "samples");
+  CHECK_THAT(c.detail, Catch::Contains("cpu-clock samples per task (every CPU needs CAP_PERFMON"));
+  p.every_cpu_ok = true;
+  CHECK_THAT(decide_perf_events(p).detail, Catch::Contains("cpu-clock samples every CPU"));
+  CHECK(decide_perf_events(p).status == CheckStatus::ok);  // overhead, not loss: no status of its own
+  p.every_cpu_ok = false;
 
   p.paranoid = 2;
   p.kernel_ok = false;
