@@ -134,7 +134,12 @@ TEST_CASE("damaged segments never crash or hang the report, which keeps the rest
   }
 
   SECTION("a zeroed 4 KiB page, at the start, in the middle and at the end") {
-    for (size_t page : {size_t{0}, raw.size() / 2 / 4096 * 4096, (raw.size() - 1) / 4096 * 4096}) {
+    // The last 4 KiB, not the last page-aligned 4 KiB: that page may hold
+    // only the final event's last bytes, which are often zeros already
+    // (an empty source file, line 0), and zeroing them changes nothing or
+    // only a value. A CI run on 2026-12-05 failed so: the page at 12288 was
+    // zeroed and the report found nothing to say.
+    for (size_t page : {size_t{0}, raw.size() / 2 / 4096 * 4096, raw.size() - 4096}) {
       std::vector<uint8_t> r = raw;
       std::fill(r.begin() + static_cast<ptrdiff_t>(page),
                 r.begin() + static_cast<ptrdiff_t>(std::min(r.size(), page + 4096)), 0);
