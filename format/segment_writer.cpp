@@ -36,6 +36,31 @@ uint64_t clock_ns(clockid_t id) {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// A CLOCK_MONOTONIC time and the CLOCK_REALTIME of the same instant. The two
+// clocks cannot be read at once: a thread preempted between the reads pairs
+// times milliseconds apart, which shifted a segment's anchor against the
+// rotation boundaries (a CI run under load). So the realtime read is
+// bracketed by two monotonic ones, a few times, and the tightest bracket's
+// midpoint is kept.
+struct ClockPair {
+  uint64_t mono = 0, real = 0;
+};
+ClockPair clock_pair() {
+  ClockPair best;
+  uint64_t best_gap = UINT64_MAX;
+  for (int i = 0; i < 5; ++i) {
+    const uint64_t a = clock_ns(CLOCK_MONOTONIC);
+    const uint64_t real = clock_ns(CLOCK_REALTIME);
+    const uint64_t b = clock_ns(CLOCK_MONOTONIC);
+    if (b - a < best_gap) {
+      best_gap = b - a;
+      best = {a + (b - a) / 2, real};
+    }
+    if (best_gap < 2000) break;  // a couple of microseconds: as good as it gets
+  }
+  return best;
+}
+
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
@@ -259,8 +284,8 @@ struct SegmentWriter::Impl {
     active_size = 0;
     // The segment's own header stream: the clock anchor and the metadata,
     // so this file can be read without any other.
-    uint64_t mono = clock_ns(CLOCK_MONOTONIC);
-    uint64_t real = clock_ns(CLOCK_REALTIME);
+    const ClockPair now = clock_pair();
+    const uint64_t mono = now.mono, real = now.real;
     active_start_real = real;
     TraceWriter w;
     w.clock_sync(mono, ClockSync{real});
@@ -607,7 +632,8 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::open(SegmentOptions o) {
   auto comp = FrameCompressor::create(o.compression, o.level);
   if (!comp) return fail(comp.error());
   auto impl = std::make_unique<Impl>(std::move(o), std::move(*dir), std::move(*comp));
-  impl->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+  const ClockPair now = clock_pair();
+  impl->mono_to_real = now.real - now.mono;
   struct utsname u {};
   if (::uname(&u) == 0) {
     impl->host_metadata = {{"host", u.nodename},
