@@ -82,6 +82,9 @@ class ProcessState {
     changed_ = true;
   }
   const format::AddressSpaces& spaces() const { return spaces_; }
+  // Whether `pid` is one of the recorded processes and has a live thread
+  // (its pid may be reused by another process after its last one).
+  bool has_process(uint32_t pid) const { return live_.count(pid) != 0; }
   bool changed() const { return changed_; }
   template <typename Fn>
   void for_each_thread(Fn&& fn) const {
@@ -184,7 +187,7 @@ class Converter {
     // samples and its waits for the next batch are not recorded.
     if ((r.kind == RecordKind::kSwitch || r.kind == RecordKind::kSample) && agent_threads_.count(r.tid)) return;
     if (r.kind == RecordKind::kSample) {
-      if (program_only_ && (!processes_.count(r.pid) || r.pid == before_exec_)) return;
+      if (program_only_ && (!state_.has_process(r.pid) || r.pid == before_exec_)) return;
     } else if (r.pid == before_exec_ && r.kind != RecordKind::kLost && r.kind != RecordKind::kLostSamples &&
                r.kind != RecordKind::kThrottle && r.kind != RecordKind::kUnthrottle) {
       // The side-band event counts from the exec (enable_on_exec): any of
@@ -210,7 +213,6 @@ class Converter {
         see(r.pid, r.tid, res);
         break;
       case RecordKind::kFork: {
-        ++processes_[r.pid];
         live_.insert(r.tid);
         live_changed_ = true;
         // A new thread starts with its creator's name until it sets one.
@@ -224,9 +226,6 @@ class Converter {
         break;
       }
       case RecordKind::kExit:
-        // A process is the program's while it has a thread: its pid may be
-        // reused by another process after that.
-        if (auto p = processes_.find(r.pid); p != processes_.end() && --p->second == 0) processes_.erase(p);
         live_.erase(r.tid);
         live_changed_ = true;
         states_.erase(r.tid);
@@ -310,7 +309,6 @@ class Converter {
   // A name known before the kernel reports it (the program at exec).
   void name(uint32_t tid, std::string n) { names_[tid] = std::move(n); }
   void launched(uint32_t pid) {
-    processes_[pid] = 1;
     // dial9's launcher runs as the program's pid until its exec.
     before_exec_ = pid;
     state_.started(pid, pid);
@@ -322,7 +320,6 @@ class Converter {
   // from its start.
   void attached(uint64_t ts, uint32_t pid, const std::vector<std::pair<uint32_t, std::string>>& threads,
                 const std::vector<format::Mapping>& maps, SessionResult& res) {
-    processes_[pid] = static_cast<uint32_t>(threads.size());
     for (const auto& [tid, name] : threads) {
       names_[tid] = name;
       state_.thread(ts, pid, tid, name);
@@ -558,11 +555,7 @@ class Converter {
   std::unordered_map<uint32_t, format::ThreadState> states_;
   std::unordered_set<uint32_t> agent_threads_;  // named kAgentThreadName
   std::unordered_map<uint32_t, std::string> other_names_;  // wakers outside the target
-  bool program_only_ = false;
-  // The program's processes and how many live threads each has (fork and
-  // exit records): a process whose main thread ended runs on
-  // (pthread_exit) until its last thread does.
-  std::unordered_map<uint32_t, uint32_t> processes_;
+  bool program_only_ = false;  // samples of processes state_ does not know are dropped
   uint32_t before_exec_ = 0;  // the launched program's pid until its exec
   std::set<uint32_t> live_;  // the target's threads, for the wakeup filter
   std::vector<uint32_t> outsiders_;  // other processes' threads the filter's window let through
