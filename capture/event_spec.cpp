@@ -235,10 +235,12 @@ perf_event_attr cpu_wide_sampling_attr(const perf_event_attr& sampling) {
   a.enable_on_exec = 0;
   a.disabled = 0;
   a.exclude_idle = 1;
-  a.mmap = a.mmap2 = a.build_id = a.comm = a.comm_exec = a.task = 0;
+  if (!side_band_every_cpu(sampling)) a.mmap = a.mmap2 = a.build_id = a.comm = a.comm_exec = a.task = 0;
   a.context_switch = 0;
   return a;
 }
+
+bool side_band_every_cpu(const perf_event_attr& sampling) { return sampling.context_switch == 0; }
 
 perf_event_attr tracking_attr(const perf_event_attr& sampling) {
   perf_event_attr a = sampling;

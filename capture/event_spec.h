@@ -87,21 +87,30 @@ Result<perf_event_attr> build_attr(const SamplingSpec& spec);
 // switches often (bench_pingpong: 1.35x with per-task cpu-clock, 1.03-1.08x
 // with a per-task dummy event, 0.9-1.0x with perf -a). So when this is
 // allowed (CAP_PERFMON, or kernel.perf_event_paranoid <= 0), the session
-// samples with `cpu_wide_sampling_attr` on every CPU and follows the
-// program with `tracking_attr`, a per-task event that samples nothing.
+// samples with `cpu_wide_sampling_attr` on every CPU.
 // Only for cpu-clock: counting events (page faults, or instructions with a
 // period) would then sample every process's occurrences, and hardware
 // events cost little to switch.
 bool cpu_wide_sampling_suits(const perf_event_attr& sampling);
+// Where the program's side band (mmap, comm, fork and exit records) comes
+// from when sampling every CPU. Any per-task event, even one that samples
+// nothing, makes the kernel switch the program's perf context at each of
+// its context switches (the 1.03-1.08x above), so the side band comes from
+// every CPU too, every process's, and the session keeps the program's
+// process tree (fork records whose parent it follows). Except when
+// `sampling` asks for switch records (scheduler capture): only a per-task
+// event gives those of the program's threads alone, so it carries the side
+// band (`tracking_attr`).
+bool side_band_every_cpu(const perf_event_attr& sampling);
 // `sampling` on every process of one CPU: not inherited, enabled at once
-// (the session drops what precedes the program's exec), no side-band
-// records, and no samples of the idle task.
+// (the session drops what precedes the program's exec), no samples of the
+// idle task, and the side-band records when side_band_every_cpu().
 perf_event_attr cpu_wide_sampling_attr(const perf_event_attr& sampling);
-// The program's side band (mmap, comm, fork and exit records, switch
-// records when asked for) on a software dummy event with `sampling`'s
-// inheritance, exec and clock settings and sample layout, so its records
-// share rings with cpu_wide_sampling_attr's samples. User-only, as it
-// samples nothing: that needs no privilege.
+// The program's side band (mmap, comm, fork and exit records, and switch
+// records) on a software dummy event with `sampling`'s inheritance, exec
+// and clock settings and sample layout, so its records share rings with
+// cpu_wide_sampling_attr's samples. User-only, as it samples nothing: that
+// needs no privilege.
 perf_event_attr tracking_attr(const perf_event_attr& sampling);
 
 // The names build_attr() accepts, lower-case, perf's generic ones first.

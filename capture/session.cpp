@@ -179,7 +179,12 @@ class Converter {
 
   // Samples come from every process on each CPU (Session::cpu_wide_): keep
   // those of the program's processes, from the launched program's exec on.
-  void keep_program_samples_only() { program_only_ = true; }
+  // `side_band_too` (side_band_every_cpu): so do the mmap, comm, fork and
+  // exit records; keep those of the program's process tree.
+  void keep_program_only(bool side_band_too) {
+    program_only_ = true;
+    tree_only_ = side_band_too;
+  }
 
   void on_record(ParsedRecord& r, SessionResult& res) {
     using namespace format;
@@ -188,10 +193,17 @@ class Converter {
     if ((r.kind == RecordKind::kSwitch || r.kind == RecordKind::kSample) && agent_threads_.count(r.tid)) return;
     if (r.kind == RecordKind::kSample) {
       if (program_only_ && (!state_.has_process(r.pid) || r.pid == before_exec_)) return;
-    } else if (r.pid == before_exec_ && r.kind != RecordKind::kLost && r.kind != RecordKind::kLostSamples &&
-               r.kind != RecordKind::kThrottle && r.kind != RecordKind::kUnthrottle) {
-      // The side-band event counts from the exec (enable_on_exec): any of
-      // its records for the pid proves the exec, even if COMM_EXEC was lost.
+    } else if (tree_only_ && !in_program_tree(r)) {
+      return;
+    } else if (r.kind == RecordKind::kLost || r.kind == RecordKind::kLostSamples) {
+      if (before_exec_ != 0) lost_before_exec_ = true;
+    } else if (r.pid == before_exec_ && r.kind != RecordKind::kThrottle && r.kind != RecordKind::kUnthrottle) {
+      // Until its exec the pid is dial9's launcher, which may still be
+      // loading its own libraries when a side band from every CPU starts.
+      // The exec's COMM record ends that. Were records lost meanwhile, it
+      // may have been one of them: then any record of the pid proves the
+      // exec (a per-task side band counts from the exec, enable_on_exec).
+      if (!lost_before_exec_ && !(r.kind == RecordKind::kComm && (r.misc & PERF_RECORD_MISC_COMM_EXEC))) return;
       before_exec_ = 0;
     }
     switch (r.kind) {
@@ -402,6 +414,22 @@ class Converter {
     ++events_;
   }
 
+  // Whether a side-band record is about the program: a process it started
+  // or one of its own, which must have a live thread then (a pid reused
+  // after the program's process ended is another program's).
+  bool in_program_tree(const ParsedRecord& r) const {
+    switch (r.kind) {
+      case RecordKind::kFork:
+        return state_.has_process(r.ppid);  // ppid == pid for a new thread
+      case RecordKind::kComm:
+      case RecordKind::kMmap:
+      case RecordKind::kExit:
+        return state_.has_process(r.pid);
+      default:
+        return true;  // losses and throttling are the rings', not a process's
+    }
+  }
+
   // A CpuSampleEvent for the sample, its chain completed first when it
   // carries a stack copy.
   void write_sample(ParsedRecord& r, uint64_t ts, format::SampleSource source, SessionResult& res) {
@@ -557,6 +585,8 @@ class Converter {
   std::unordered_map<uint32_t, std::string> other_names_;  // wakers outside the target
   bool program_only_ = false;  // samples of processes state_ does not know are dropped
   uint32_t before_exec_ = 0;  // the launched program's pid until its exec
+  bool tree_only_ = false;    // keep_program_only(side_band_too)
+  bool lost_before_exec_ = false;
   std::set<uint32_t> live_;  // the target's threads, for the wakeup filter
   std::vector<uint32_t> outsiders_;  // other processes' threads the filter's window let through
   bool live_changed_ = false;  // live_ or outsiders_
@@ -689,18 +719,30 @@ Result<void> Session::open_events() {
     attr_ = *attr;
     cpu_wide_ = try_cpu_wide && cpu_wide_sampling_suits(*attr);
     cpu_attr_ = cpu_wide_sampling_attr(*attr);
+    // No per-task event at all when the side band comes from every CPU too.
+    const bool per_task_events = !cpu_wide_ || !side_band_every_cpu(*attr);
     const perf_event_attr on_targets = cpu_wide_ ? tracking_attr(*attr) : *attr;
     rings_.clear();
     ring_cpus_.clear();
     Error first_error, cpu_wide_error;
     for (int cpu = 0; cpu < ncpu; ++cpu) {
-      auto ring = open_on_targets(on_targets, cpu, opt_.mmap_pages);
-      if (ring && cpu_wide_) {
-        if (auto ok = ring->add_event(cpu_attr_, -1, cpu); !ok) {
-          // An offline CPU takes per-task events but not per-CPU ones:
-          // nothing of the program runs there, so its ring goes.
-          if (ok.error().errno_value() == ENODEV) continue;
-          cpu_wide_error = ok.error();
+      Result<PerfRing> ring = per_task_events ? open_on_targets(on_targets, cpu, opt_.mmap_pages)
+                                              : PerfRing::open(cpu_attr_, -1, cpu, opt_.mmap_pages);
+      Error every_cpu;  // the every-CPU event's failure
+      if (ring && cpu_wide_ && per_task_events) {
+        if (auto ok = ring->add_event(cpu_attr_, -1, cpu); !ok) every_cpu = ok.error();
+      } else if (!ring && !per_task_events) {
+        every_cpu = ring.error();
+      }
+      if (!every_cpu.message().empty()) {
+        // An offline CPU takes per-task events but not per-CPU ones:
+        // nothing of the program runs there, so its ring goes. A ring short
+        // of locked memory shrinks below; any other failure of the
+        // every-CPU event means per task instead.
+        const int e = every_cpu.errno_value();
+        if (e == ENODEV) continue;
+        if (e != ENOMEM || per_task_events) {
+          cpu_wide_error = every_cpu;
           break;
         }
       }
@@ -934,7 +976,10 @@ std::vector<std::string> Session::describe() const {
   std::vector<std::string> out;
   const std::string sampled = opt_.sampling.event.empty() ? "the sampling event" : opt_.sampling.event;
   const std::string rings = std::to_string(rings_.size()) + " ring(s) of " + std::to_string(opt_.mmap_pages) + " pages";
-  if (cpu_wide_) {
+  if (cpu_wide_ && side_band_every_cpu(attr_)) {
+    out.push_back("perf event: samples, threads and mappings: " + what(sampled, cpu_attr_) +
+                  ", every process on every CPU, the program's process tree kept, " + rings);
+  } else if (cpu_wide_) {
     out.push_back("perf event: samples: " + what(sampled, cpu_attr_) + ", every process on every CPU, the program's kept, " +
                   rings);
     const perf_event_attr t = tracking_attr(attr_);
@@ -1019,7 +1064,7 @@ void Session::refilter_wakeups(const std::vector<uint32_t>& tids, const std::vec
 Result<SessionResult> Session::run(format::SegmentWriter& writer) {
   SessionResult res;
   Converter conv(opt_.unwinder.get(), SchedFields{prev_state_, woken_pid_, waking_flags_});
-  if (cpu_wide_) conv.keep_program_samples_only();
+  if (cpu_wide_) conv.keep_program_only(side_band_every_cpu(attr_));
   if (!opt_.program_name.empty()) conv.name(static_cast<uint32_t>(pid_), opt_.program_name.substr(0, 15));
   if (snapshot_) {
     std::vector<format::Mapping> maps;

@@ -5,6 +5,7 @@
 #include <boost/process/exe.hpp>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -104,6 +105,14 @@ int run_trampoline(int argc, char** argv) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (const char* late = std::getenv("DIAL9_TEST_LAUNCHER_MAPS_LATE"); late && *late) {
+    // Test hook: map this binary once more, executable, after the
+    // recorder's events are open, as a launcher still loading its
+    // libraries then does: the recording must not take it for the program's.
+    ::usleep(100000);
+    UniqueFd self(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+    if (self) (void)::mmap(nullptr, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, self.get(), 0);
+  }
   char c;
   if (!read_exact(go, &c, 1)) _exit(127);  // the recorder went away before starting us
   for (int i = 0; i < nenv; ++i) ::putenv(argv[5 + i]);  // "NAME=VALUE", owned by argv for the process's life

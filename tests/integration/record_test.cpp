@@ -50,6 +50,8 @@ struct Recording {
   std::map<std::string, std::string> meta;
   uint64_t mappings = 0;
   uint64_t mappings_with_build_id = 0;
+  std::set<uint32_t> pids;  // of every thread name, thread start and mapping
+  std::set<std::string> mapped_paths;
 };
 
 Recording read_recording(const std::string& dir) {
@@ -69,8 +71,12 @@ Recording read_recording(const std::string& dir) {
         case Builtin::kThreadName: {
           auto n = as_thread_name(e);
           r.thread_names[n.tid] = std::string(n.name);
+          r.pids.insert(n.pid);
           break;
         }
+        case Builtin::kThreadStart:
+          r.pids.insert(as_thread_start(e).pid);
+          break;
         case Builtin::kProcessExit: {
           auto x = as_process_exit(e);
           r.exits[x.pid] = x.status;
@@ -79,10 +85,14 @@ Recording read_recording(const std::string& dir) {
         case Builtin::kLost:
           r.lost += as_lost(e).count;
           break;
-        case Builtin::kMapping:
+        case Builtin::kMapping: {
+          auto m = as_mapping(e);
           ++r.mappings;
-          if (!as_mapping(e).build_id.empty()) ++r.mappings_with_build_id;
+          if (!m.build_id.empty()) ++r.mappings_with_build_id;
+          r.pids.insert(m.pid);
+          r.mapped_paths.insert(std::string(m.path));
           break;
+        }
         case Builtin::kSegmentMetadata:
           for_each_metadata(e, [&](std::string_view k, std::string_view v) { r.meta[std::string(k)] = v; });
           break;
@@ -177,10 +187,20 @@ TEST_CASE("a full disk while recording: one clear line, exit 1, sealed segments 
   CHECK(report["overview"]["cpu_samples"].get<uint64_t>() > 200);
 }
 
+// Both ways of following the program (capture/event_spec.h,
+// side_band_every_cpu): a per-task event with scheduler capture, the
+// process tree of every CPU's records without it (where allowed).
 TEST_CASE("record follows every thread, with its name, and child processes") {
   if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  const bool no_sched = GENERATE(false, true);
+  INFO((no_sched ? "--no-sched" : "with scheduler capture"));
   test::TempDir tmp;
-  auto r = test::run({test::dial9_binary(), "record", "-q", "-e", "cpu-clock", "-o", tmp.file("t"), FIXTURE_NAMED_THREADS});
+  auto record = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {test::dial9_binary(), "record", "-q", "-e", "cpu-clock"});
+    if (no_sched) args.insert(args.begin() + 2, "--no-sched");
+    return test::run(args);
+  };
+  auto r = record({"-o", tmp.file("t"), FIXTURE_NAMED_THREADS});
   REQUIRE(r.exit_code == 0);
   auto rec = read_recording(tmp.file("t"));
   std::set<std::string> named;
@@ -201,7 +221,7 @@ TEST_CASE("record follows every thread, with its name, and child processes") {
   }
   CHECK(worker_named >= worker_samples * 95 / 100);
 
-  auto f = test::run({test::dial9_binary(), "record", "-q", "-e", "cpu-clock", "-o", tmp.file("f"), FIXTURE_FORK_EXEC, FIXTURE_SPIN});
+  auto f = record({"-o", tmp.file("f"), FIXTURE_FORK_EXEC, FIXTURE_SPIN});
   REQUIRE(f.exit_code == 0);
   auto forked = read_recording(tmp.file("f"));
   std::map<std::string, uint64_t> by_name;
@@ -505,6 +525,53 @@ TEST_CASE("cpu-clock samples every CPU where allowed, and the trace keeps only t
   }
   REQUIRE(exec_ns != UINT64_MAX);
   CHECK(first_sample_ns >= exec_ns);
+}
+
+// Without scheduler capture the side band (mmap, comm, fork and exit
+// records) comes from every CPU too (capture/event_spec.h,
+// side_band_every_cpu): the trace keeps the program's process tree, and
+// nothing of dial9's launcher, still loading its own libraries when the
+// events open.
+TEST_CASE("sampling every CPU without scheduler capture keeps the program's process tree and nothing else") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  if (auto why = test::software_event_unavailable(PERF_COUNT_SW_CPU_CLOCK, -1, 0); !why.empty()) {
+    DIAL9_SKIP("cannot sample every process on a CPU here: " + why);
+  }
+  // Another process tree starting programs meanwhile: forks, execs, mappings.
+  pid_t other = 0;
+  char sh[] = "/bin/sh", c[] = "-c", loop[] = "while :; do /bin/true; done";
+  char* argv[] = {sh, c, loop, nullptr};
+  REQUIRE(::posix_spawn(&other, "/bin/sh", nullptr, nullptr, argv, environ) == 0);
+  test::TempDir tmp;
+  // The launcher maps dial9's binary again after the events open (a test
+  // hook in inject/launch.cpp), as when it is still loading its libraries.
+  auto r = test::run({"env", "DIAL9_TEST_LAUNCHER_MAPS_LATE=1", test::dial9_binary(), "record", "-v", "--no-sched", "-e",
+                      "cpu-clock", "-o", tmp.file("t"), "--", FIXTURE_FORK_EXEC, FIXTURE_SPIN});
+  ::kill(other, SIGKILL);
+  int status = 0;
+  ::waitpid(other, &status, 0);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("perf event: samples, threads and mappings: cpu-clock") &&
+                        Catch::Contains("the program's process tree kept"));
+  CHECK_THAT(r.err, !Catch::Contains("dummy"));
+  auto rec = read_recording(tmp.file("t"));
+  REQUIRE(rec.exits.size() == 1);
+  const uint32_t program = rec.exits.begin()->first;
+  std::string pids, paths;
+  for (uint32_t p : rec.pids) pids += std::to_string(p) + " ";
+  for (const auto& p : rec.mapped_paths) paths += p + " ";
+  INFO("pids: " << pids << "(program " << program << "), mapped: " << paths);
+  // The program and the child it forked, which execs the spinner.
+  CHECK(rec.pids.size() == 2);
+  CHECK(rec.pids.count(program) == 1);
+  CHECK(rec.mapped_paths.count(FIXTURE_SPIN) == 1);
+  CHECK(rec.mapped_paths.count("/usr/bin/true") == 0);
+  // Nothing of the launcher (dial9 itself) before the program's exec.
+  CHECK(rec.mapped_paths.count(std::filesystem::canonical(test::dial9_binary()).string()) == 0);
+  std::set<std::string> names;
+  for (const auto& [tid, n] : rec.thread_names) names.insert(n);
+  CHECK(names == std::set<std::string>{"fixture_fork_ex", "fixture_spin"});
 }
 
 // [serial]: two recordings compared to 5 points; CPU contention from tests

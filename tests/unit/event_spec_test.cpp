@@ -81,7 +81,7 @@ TEST_CASE("sampling settings: frequency or period, kernel, callchains, inheritan
   CHECK_THAT(bad.error().message(), Catch::Contains("positive"));
 }
 
-TEST_CASE("cpu-clock may sample every CPU, with a dummy event following the program") {
+TEST_CASE("cpu-clock may sample every CPU, with the side band there too or on a dummy event following the program") {
   SamplingSpec s;
   s.event = "cpu-clock";
   s.user_stack_bytes = 2048;
@@ -100,11 +100,19 @@ TEST_CASE("cpu-clock may sample every CPU, with a dummy event following the prog
   CHECK(c.sample_stack_user == 2048);
   CHECK((c.inherit == 0 && c.enable_on_exec == 0 && c.disabled == 0));
   CHECK(c.exclude_idle == 1);
-  CHECK((c.mmap == 0 && c.mmap2 == 0 && c.comm == 0 && c.task == 0 && c.context_switch == 0 && c.build_id == 0));
   CHECK((c.use_clockid == 1 && c.clockid == CLOCK_MONOTONIC && c.sample_id_all == 1));
+  // Without switch records, the side band comes from every CPU as well:
+  // no per-task event at all.
+  REQUIRE(side_band_every_cpu(a));
+  CHECK((c.mmap == 1 && c.mmap2 == 1 && c.comm == 1 && c.comm_exec == 1 && c.task == 1 && c.build_id == 1));
+  CHECK(c.context_switch == 0);
 
+  // Switch records only come per task: the dummy event carries the side band.
   perf_event_attr with_switches = a;
   with_switches.context_switch = 1;
+  REQUIRE_FALSE(side_band_every_cpu(with_switches));
+  const perf_event_attr cs = cpu_wide_sampling_attr(with_switches);
+  CHECK((cs.mmap == 0 && cs.mmap2 == 0 && cs.comm == 0 && cs.task == 0 && cs.context_switch == 0 && cs.build_id == 0));
   const perf_event_attr t = tracking_attr(with_switches);
   CHECK((t.type == PERF_TYPE_SOFTWARE && t.config == PERF_COUNT_SW_DUMMY));
   CHECK((t.freq == 0 && t.sample_period == 1));
