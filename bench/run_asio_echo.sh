@@ -6,7 +6,8 @@
 # `perf record -g`, same machine, same run, interleaved: DIAL9_BENCH_RUNS
 # rounds (default 3) of the three, DIAL9_BENCH_SECONDS (default 5) of load
 # each; also `dial9 record --no-sched` and `--no-agent`, to tell what the
-# scheduler capture and the agent (the app API) each cost. perf samples as
+# scheduler capture and the agent (the app API) each cost, and both off
+# (CPU sampling alone, what the app API's part is added to). perf samples as
 # dial9 does (cpu-clock, 999 Hz). Reported: the median requests/s of each, the ratios against bare
 # (target: dial9 >= 95% of bare), the min-max spread, p50/p99 latency, and
 # the app API's events and drops under dial9; and, steadier than
@@ -66,6 +67,8 @@ run_one() {
     dial9) "$dial9" record -v -o "$work/trace" -- "$server" --threads "$threads" --slow-every 0 >"$out" 2>"$err" & ;;
     no-sched) "$dial9" record -v --no-sched -o "$work/trace" -- "$server" --threads "$threads" --slow-every 0 >"$out" 2>"$err" & ;;
     no-agent) "$dial9" record -v --no-agent -o "$work/trace" -- "$server" --threads "$threads" --slow-every 0 >"$out" 2>"$err" & ;;
+    sampling) "$dial9" record -v --no-sched --no-agent -o "$work/trace" -- "$server" --threads "$threads" --slow-every 0 \
+                >"$out" 2>"$err" & ;;
     perf) perf record -q -e cpu-clock -F 999 -g --no-bpf-event -o "$work/perf.data" -- "$server" --threads "$threads" --slow-every 0 \
             >"$out" 2>"$err" & ;;
   esac
@@ -110,7 +113,7 @@ run_one() {
 }
 
 for ((r = 0; r < runs; ++r)); do
-  for name in bare dial9 no-sched no-agent perf; do
+  for name in bare dial9 no-sched no-agent sampling perf; do
     echo "round $((r + 1))/$runs: $name" >&2
     run_one "$name" "$r"
   done
@@ -130,7 +133,7 @@ def results(name):
     return out
 
 names = (("bare", "bare"), ("dial9", "dial9 record"), ("no-sched", "dial9 record --no-sched"), ("no-agent", "dial9 record --no-agent"),
-         ("perf", "perf record -g"))
+         ("sampling", "dial9 record --no-sched --no-agent"), ("perf", "perf record -g"))
 res = {n: results(n) for n, _ in names}
 # Per round: on-CPU ns of the server's threads, the agent's thread, the recorder.
 cpu = {n: [tuple(map(int, l.split())) for l in open(f"{work}/{n}.cpu")] for n, _ in names}
@@ -151,7 +154,7 @@ for n, label in names:
           f"{per_req:.1f} µs |")
 print()
 print("`--no-sched`: dial9 without scheduler capture; `--no-agent`: without the agent, so without the app API; "
-      "perf samples cpu-clock at 999 Hz with `-g`, as dial9 does. Server CPU per request: the on-CPU time of the "
+      "both: CPU sampling alone; perf samples cpu-clock at 999 Hz with `-g`, as dial9 does. Server CPU per request: the on-CPU time of the "
       "server's threads (not the agent's) over the run, kernel work for perf events included, per request served.")
 print()
 for i in range(runs):
@@ -167,9 +170,11 @@ for i in range(runs):
           f"{in_trace} API events in the trace; trace {kib / 1024:.1f} MiB; CPU per API event: "
           f"{agent_ns / events:.0f} ns in the agent's thread, {recorder_ns / events:.0f} ns in `dial9 record`")
 with open(f"{work}/ratio", "w") as f:
-    f.write(f"{100 * med['dial9'] / med['bare']:.1f} {100 * med['perf'] / med['bare']:.1f}\n")
+    f.write(f"{100 * med['dial9'] / med['bare']:.1f} {100 * med['perf'] / med['bare']:.1f} "
+            f"{100 * med['sampling'] / med['bare']:.1f}\n")
 EOF
-read -r ratio perf_ratio <"$work/ratio"
+read -r ratio perf_ratio sampling_ratio <"$work/ratio"
 echo
 md_header "target (issue #8)" measured status
-target_row "echo throughput under dial9 ≥ 95% of bare" "$ratio% (perf record -g: $perf_ratio%)" "$ratio >= 95"
+target_row "echo throughput under dial9 ≥ 95% of bare" \
+  "$ratio% (perf record -g: $perf_ratio%; dial9 sampling alone: $sampling_ratio%)" "$ratio >= 95"
