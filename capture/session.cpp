@@ -65,8 +65,18 @@ class ProcessState {
     spaces_.fork(parent, child);
     changed_ = true;
   }
+  // After an exec the process has one thread, whose tid is the pid: the
+  // kernel reports no exit for a non-leader thread that called exec and
+  // took over the leader's tid.
   void exec(uint32_t pid) {
     spaces_.exec(pid);
+    auto live = live_.find(pid);
+    if (live != live_.end()) {
+      for (uint32_t tid : live->second) {
+        if (tid != pid) threads_.erase(tid);
+      }
+      live->second = {pid};
+    }
     changed_ = true;
   }
   // The process's mappings go with its last thread, not its main one: a
@@ -195,15 +205,12 @@ class Converter {
       if (program_only_ && (!state_.has_process(r.pid) || r.pid == before_exec_)) return;
     } else if (tree_only_ && !in_program_tree(r)) {
       return;
-    } else if (r.kind == RecordKind::kLost || r.kind == RecordKind::kLostSamples) {
-      if (before_exec_ != 0) lost_before_exec_ = true;
-    } else if (r.pid == before_exec_ && r.kind != RecordKind::kThrottle && r.kind != RecordKind::kUnthrottle) {
-      // Until its exec the pid is dial9's launcher, which may still be
-      // loading its own libraries when a side band from every CPU starts.
-      // The exec's COMM record ends that. Were records lost meanwhile, it
-      // may have been one of them: then any record of the pid proves the
-      // exec (a per-task side band counts from the exec, enable_on_exec).
-      if (!lost_before_exec_ && !(r.kind == RecordKind::kComm && (r.misc & PERF_RECORD_MISC_COMM_EXEC))) return;
+    } else if (r.pid == before_exec_ && r.kind != RecordKind::kLost && r.kind != RecordKind::kLostSamples &&
+               r.kind != RecordKind::kThrottle && r.kind != RecordKind::kUnthrottle) {
+      // Any side-band record of the pid proves the exec, even if COMM_EXEC
+      // was lost: a per-task side band counts from the exec (enable_on_exec),
+      // and one from every CPU sees the launcher only once it has loaded
+      // and waits to exec (inject/launch.h), when it maps nothing.
       before_exec_ = 0;
     }
     switch (r.kind) {
@@ -586,7 +593,6 @@ class Converter {
   bool program_only_ = false;  // samples of processes state_ does not know are dropped
   uint32_t before_exec_ = 0;  // the launched program's pid until its exec
   bool tree_only_ = false;    // keep_program_only(side_band_too)
-  bool lost_before_exec_ = false;
   std::set<uint32_t> live_;  // the target's threads, for the wakeup filter
   std::vector<uint32_t> outsiders_;  // other processes' threads the filter's window let through
   bool live_changed_ = false;  // live_ or outsiders_
@@ -736,12 +742,15 @@ Result<void> Session::open_events() {
       }
       if (!every_cpu.message().empty()) {
         // An offline CPU takes per-task events but not per-CPU ones:
-        // nothing of the program runs there, so its ring goes. A ring short
-        // of locked memory shrinks below; any other failure of the
-        // every-CPU event means per task instead.
+        // nothing of the program runs there, so its ring goes. When the
+        // every-CPU event opens the ring, a ring short of locked memory
+        // shrinks, and an older kernel's EINVAL (lost counts, build ids)
+        // drops those, below, as for per-task rings. Any other failure of
+        // the every-CPU event means per task instead.
         const int e = every_cpu.errno_value();
         if (e == ENODEV) continue;
-        if (e != ENOMEM || per_task_events) {
+        const bool ring_retry = e == ENOMEM || (e == EINVAL && lost_from_read_);
+        if (per_task_events || !ring_retry) {
           cpu_wide_error = every_cpu;
           break;
         }

@@ -18,6 +18,9 @@ namespace bp = boost::process;
 namespace dial9::inject {
 namespace {
 
+// The trampoline's first byte on the status pipe: loaded, waiting for go.
+constexpr char kReady = 'r';
+
 bool read_exact(int fd, void* buf, size_t n) {
   size_t done = 0;
   while (done < n) {
@@ -71,7 +74,16 @@ Result<SuspendedProcess> SuspendedProcess::spawn(const LaunchSpec& spec, const s
   if (ec) return fail("cannot start the launcher '" + self_exe + "': " + ec.message(), ec.value());
   pid_t pid = c.id();
   c.detach();  // we reap it ourselves; Boost must not kill it on scope exit
-  return SuspendedProcess(pid, std::move(go_write), std::move(status_read), spec.argv[0]);
+  SuspendedProcess child(pid, std::move(go_write), std::move(status_read), spec.argv[0]);
+  // Boost returns once the trampoline's exec succeeded, with the dynamic
+  // loader still mapping dial9's libraries: wait until it is blocked for
+  // `go`, so that events opened on its pid from now on see nothing of
+  // dial9 but its last steps to the program's exec.
+  char ready = 0;
+  if (!read_exact(child.status_.get(), &ready, 1) || ready != kReady) {
+    return fail("the launcher for '" + spec.argv[0] + "' exited before it could start it");
+  }
+  return child;
 }
 
 Result<void> SuspendedProcess::start() {
@@ -105,14 +117,15 @@ int run_trampoline(int argc, char** argv) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  if (const char* late = std::getenv("DIAL9_TEST_LAUNCHER_MAPS_LATE"); late && *late) {
-    // Test hook: map this binary once more, executable, after the
-    // recorder's events are open, as a launcher still loading its
-    // libraries then does: the recording must not take it for the program's.
+  if (const char* slow = std::getenv("DIAL9_TEST_LAUNCHER_SLOW"); slow && *slow) {
+    // Test hook: a launcher slow to load, still mapping code 100 ms in
+    // (dial9's binary once more): the recorder must wait for it to be
+    // ready, not record this as the program's.
     ::usleep(100000);
     UniqueFd self(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
     if (self) (void)::mmap(nullptr, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, self.get(), 0);
   }
+  if (::write(status, &kReady, 1) != 1) _exit(127);
   char c;
   if (!read_exact(go, &c, 1)) _exit(127);  // the recorder went away before starting us
   for (int i = 0; i < nenv; ++i) ::putenv(argv[5 + i]);  // "NAME=VALUE", owned by argv for the process's life

@@ -7,7 +7,10 @@
 // with enable_on_exec begin counting at that exec. (Boost.Process waits in
 // its constructor until the child's exec succeeded, so the child cannot wait
 // for the parent between fork and exec; the trampoline's own exec is what
-// Boost waits for.) If the program cannot be executed, the trampoline
+// Boost waits for.) spawn() returns once the trampoline has finished
+// loading and blocks for go (it says so on the status pipe), so events
+// opened on its pid, or on every CPU, see nothing of dial9 but its last
+// steps to the program's exec. If the program cannot be executed, the trampoline
 // reports errno through a close-on-exec pipe and exits 127; start() returns
 // "cannot run './foo': No such file or directory", distinct from the
 // program running and exiting.
@@ -54,7 +57,7 @@ class SuspendedProcess {
   SuspendedProcess(pid_t pid, UniqueFd go, UniqueFd status, std::string program);
   pid_t pid_ = -1;
   UniqueFd go_;      // write end: one byte lets the trampoline exec
-  UniqueFd status_;  // read end: EOF on successful exec, else errno
+  UniqueFd status_;  // read end: a ready byte, then EOF on successful exec, else errno
   std::string program_;
   bool started_ = false;
 };
