@@ -190,10 +190,14 @@ class Converter {
   // Samples come from every process on each CPU (Session::cpu_wide_): keep
   // those of the program's processes, from the launched program's exec on.
   // `side_band_too` (side_band_every_cpu): so do the mmap, comm, fork and
-  // exit records; keep those of the program's process tree.
-  void keep_program_only(bool side_band_too) {
+  // exit records; keep those of the program's process tree. A full ring
+  // may have lost a child process's fork record: after a loss,
+  // `descends_now(pid)` says (from /proc) whether a process not known is
+  // the program's, asked once per process.
+  void keep_program_only(bool side_band_too, std::function<bool(uint32_t pid)> descends_now) {
     program_only_ = true;
     tree_only_ = side_band_too;
+    descends_now_ = std::move(descends_now);
   }
 
   void on_record(ParsedRecord& r, SessionResult& res) {
@@ -201,8 +205,10 @@ class Converter {
     // The in-process agent's own thread is dial9's, not the program's: its
     // samples and its waits for the next batch are not recorded.
     if ((r.kind == RecordKind::kSwitch || r.kind == RecordKind::kSample) && agent_threads_.count(r.tid)) return;
+    if (r.kind == RecordKind::kLost) side_band_lost_ = true;
+    if (r.kind == RecordKind::kExit && r.pid == r.tid) not_descendants_.erase(r.pid);  // the pid is free again
     if (r.kind == RecordKind::kSample) {
-      if (program_only_ && (!state_.has_process(r.pid) || r.pid == before_exec_)) return;
+      if (program_only_ && (!follows(r.pid, r.tid) || r.pid == before_exec_)) return;
     } else if (tree_only_ && !in_program_tree(r)) {
       return;
     } else if (r.pid == before_exec_ && r.kind != RecordKind::kLost && r.kind != RecordKind::kLostSamples &&
@@ -424,17 +430,32 @@ class Converter {
   // Whether a side-band record is about the program: a process it started
   // or one of its own, which must have a live thread then (a pid reused
   // after the program's process ended is another program's).
-  bool in_program_tree(const ParsedRecord& r) const {
+  bool in_program_tree(const ParsedRecord& r) {
     switch (r.kind) {
       case RecordKind::kFork:
-        return state_.has_process(r.ppid);  // ppid == pid for a new thread
+        return follows(r.ppid, r.ptid);  // ppid == pid for a new thread
       case RecordKind::kComm:
       case RecordKind::kMmap:
       case RecordKind::kExit:
-        return state_.has_process(r.pid);
+        return follows(r.pid, r.tid);
       default:
         return true;  // losses and throttling are the rings', not a process's
     }
+  }
+
+  // Whether `pid` is one of the program's processes (`tid` one of its
+  // threads): known, or, only in a process tree taken from every CPU once
+  // records were lost, found in /proc to descend from the program (then
+  // known from here on).
+  bool follows(uint32_t pid, uint32_t tid) {
+    if (state_.has_process(pid)) return true;
+    if (!tree_only_ || !side_band_lost_ || !descends_now_ || not_descendants_.count(pid)) return false;
+    if (!descends_now_(pid)) {
+      not_descendants_.insert(pid);
+      return false;
+    }
+    state_.started(pid, tid);
+    return true;
   }
 
   // A CpuSampleEvent for the sample, its chain completed first when it
@@ -593,6 +614,9 @@ class Converter {
   bool program_only_ = false;  // samples of processes state_ does not know are dropped
   uint32_t before_exec_ = 0;  // the launched program's pid until its exec
   bool tree_only_ = false;    // keep_program_only(side_band_too)
+  std::function<bool(uint32_t)> descends_now_;
+  bool side_band_lost_ = false;  // a ring lost records: maybe a fork
+  std::unordered_set<uint32_t> not_descendants_;  // asked since, and not the program's
   std::set<uint32_t> live_;  // the target's threads, for the wakeup filter
   std::vector<uint32_t> outsiders_;  // other processes' threads the filter's window let through
   bool live_changed_ = false;  // live_ or outsiders_
@@ -1073,7 +1097,10 @@ void Session::refilter_wakeups(const std::vector<uint32_t>& tids, const std::vec
 Result<SessionResult> Session::run(format::SegmentWriter& writer) {
   SessionResult res;
   Converter conv(opt_.unwinder.get(), SchedFields{prev_state_, woken_pid_, waking_flags_});
-  if (cpu_wide_) conv.keep_program_only(side_band_every_cpu(attr_));
+  if (cpu_wide_) {
+    conv.keep_program_only(side_band_every_cpu(attr_),
+                           [root = pid_](uint32_t p) { return descends_from(static_cast<pid_t>(p), root); });
+  }
   if (!opt_.program_name.empty()) conv.name(static_cast<uint32_t>(pid_), opt_.program_name.substr(0, 15));
   if (snapshot_) {
     std::vector<format::Mapping> maps;

@@ -580,6 +580,45 @@ TEST_CASE("sampling every CPU without scheduler capture keeps the program's proc
   CHECK(names == std::set<std::string>{"fixture_fork_ex", "fixture_spin"});
 }
 
+// The process tree from every CPU, when a full ring lost a child's fork
+// record: the child is found in /proc once it shows up, not dropped.
+TEST_CASE("a child whose fork record was lost is still recorded, from every CPU without scheduler capture") {
+  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
+  if (auto why = test::software_event_unavailable(PERF_COUNT_SW_CPU_CLOCK, -1, 0); !why.empty()) {
+    DIAL9_SKIP("cannot sample every process on a CPU here: " + why);
+  }
+  // Busy processes on both CPUs fill the 1-page rings within milliseconds
+  // while dial9 is stopped (0.2-0.6 s); the program forks the spinner at
+  // about 0.3-0.4 s, into a full ring, and it runs on past 0.6 s.
+  std::vector<pid_t> others;
+  for (int i = 0; i < 2; ++i) {
+    pid_t other = 0;
+    char ms[] = "2000";
+    char* argv[] = {const_cast<char*>(FIXTURE_SPIN), ms, nullptr};
+    REQUIRE(::posix_spawn(&other, FIXTURE_SPIN, nullptr, nullptr, argv, environ) == 0);
+    others.push_back(other);
+  }
+  test::TempDir tmp;
+  auto r = record_starved("-v --no-sched -e cpu-clock --call-graph fp --mmap-pages 1 -o '" + tmp.file("t") +
+                          "' /bin/sh -c 'sleep 0.3; exec " FIXTURE_SPIN " 600 & wait'");
+  for (pid_t p : others) {
+    ::kill(p, SIGKILL);
+    ::waitpid(p, nullptr, 0);
+  }
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto rec = read_recording(tmp.file("t"));
+  REQUIRE(rec.lost > 0);
+  REQUIRE(rec.exits.size() == 1);
+  const uint32_t shell = rec.exits.begin()->first;
+  uint64_t child_samples = 0;
+  for (const auto& [tid, n] : rec.samples_by_tid) {
+    CHECK(std::find(others.begin(), others.end(), static_cast<pid_t>(tid)) == others.end());
+    if (tid != shell) child_samples += n;
+  }
+  CHECK(child_samples >= 100);  // 0 when the child is dropped
+}
+
 // [serial]: two recordings compared to 5 points; CPU contention from tests
 // running beside it skews timer-based sampling between the two runs.
 TEST_CASE("the hot function is the top self function, with the share perf report measures", "[serial]") {
