@@ -45,6 +45,54 @@ int paranoid_level() {
   return v;
 }
 
+// A running process as the kernel would have reported it had it been
+// recorded from its start: its threads (tid, name) and executable file
+// mappings, with build ids. What attach writes first, and what a process
+// found after lost records gets.
+struct ProcessView {
+  std::vector<std::pair<uint32_t, std::string>> threads;
+  struct Map {
+    MapsEntry entry;
+    std::vector<uint8_t> build_id;
+  };
+  std::vector<Map> maps;
+  // The maps as events of process `pid`, viewing `maps`: valid while it lives.
+  std::vector<format::Mapping> mappings(uint32_t pid) const {
+    std::vector<format::Mapping> out;
+    for (const Map& m : maps) {
+      out.push_back(format::Mapping{pid, m.entry.start, m.entry.end - m.entry.start, m.entry.offset, m.entry.path,
+                                    m.build_id, true});
+    }
+    return out;
+  }
+};
+
+Result<ProcessView> view_process(pid_t pid, const std::vector<pid_t>& tids) {
+  ProcessView view;
+  for (pid_t tid : tids) view.threads.emplace_back(static_cast<uint32_t>(tid), thread_comm(pid, tid));
+  auto maps = read_maps(pid);
+  if (!maps) return fail(maps.error());
+  std::map<std::string, std::vector<uint8_t>> ids;
+  const std::string root = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(address_space_thread(pid)) + "/root";
+  for (MapsEntry& m : *maps) {
+    if (!m.exec || m.path.empty()) continue;
+    if (m.path.front() != '/' && m.path != "[vdso]") continue;
+    auto id = ids.find(m.path);
+    if (id == ids.end()) {
+      std::vector<uint8_t> build_id;
+      if (m.path.front() == '/') {
+        // The path as the target sees it (its mount namespace), else as dial9 does.
+        auto elf = ElfFile::open(root + m.path);
+        if (!elf) elf = ElfFile::open(m.path);
+        if (elf) build_id = elf->build_id();
+      }
+      id = ids.emplace(m.path, std::move(build_id)).first;
+    }
+    view.maps.push_back({std::move(m), id->second});
+  }
+  return view;
+}
+
 // The live threads and executable mappings of the recorded processes: what
 // the unwinder resolves addresses against, and the preamble of each new
 // segment (SegmentWriter::set_preamble), so a segment read alone still knows
@@ -192,12 +240,13 @@ class Converter {
   // `side_band_too` (side_band_every_cpu): so do the mmap, comm, fork and
   // exit records; keep those of the program's process tree. A full ring
   // may have lost a child process's fork record: after a loss,
-  // `descends_now(pid)` says (from /proc) whether a process not known is
-  // the program's, asked once per process.
-  void keep_program_only(bool side_band_too, std::function<bool(uint32_t pid)> descends_now) {
+  // `find_descendant(pid)` looks a process not known up (in /proc), and
+  // gives it as attach would when it descends from the program. Asked once
+  // per process.
+  void keep_program_only(bool side_band_too, std::function<std::optional<ProcessView>(uint32_t pid)> find_descendant) {
     program_only_ = true;
     tree_only_ = side_band_too;
-    descends_now_ = std::move(descends_now);
+    find_descendant_ = std::move(find_descendant);
   }
 
   void on_record(ParsedRecord& r, SessionResult& res) {
@@ -208,8 +257,8 @@ class Converter {
     if (r.kind == RecordKind::kLost) side_band_lost_ = true;
     if (r.kind == RecordKind::kExit && r.pid == r.tid) not_descendants_.erase(r.pid);  // the pid is free again
     if (r.kind == RecordKind::kSample) {
-      if (program_only_ && (!follows(r.pid, r.tid) || r.pid == before_exec_)) return;
-    } else if (tree_only_ && !in_program_tree(r)) {
+      if (program_only_ && (!follows(r.pid, r.tid, r.time, res) || r.pid == before_exec_)) return;
+    } else if (tree_only_ && !in_program_tree(r, res)) {
       return;
     } else if (r.pid == before_exec_ && r.kind != RecordKind::kLost && r.kind != RecordKind::kLostSamples &&
                r.kind != RecordKind::kThrottle && r.kind != RecordKind::kUnthrottle) {
@@ -430,14 +479,15 @@ class Converter {
   // Whether a side-band record is about the program: a process it started
   // or one of its own, which must have a live thread then (a pid reused
   // after the program's process ended is another program's).
-  bool in_program_tree(const ParsedRecord& r) {
+  bool in_program_tree(const ParsedRecord& r, SessionResult& res) {
     switch (r.kind) {
       case RecordKind::kFork:
-        return follows(r.ppid, r.ptid);  // ppid == pid for a new thread
+        return follows(r.ppid, r.ptid, r.time, res);  // ppid == pid for a new thread
       case RecordKind::kComm:
       case RecordKind::kMmap:
+        return follows(r.pid, r.tid, r.time, res);
       case RecordKind::kExit:
-        return follows(r.pid, r.tid);
+        return state_.has_process(r.pid);  // an ended process is not found in /proc
       default:
         return true;  // losses and throttling are the rings', not a process's
     }
@@ -445,16 +495,23 @@ class Converter {
 
   // Whether `pid` is one of the program's processes (`tid` one of its
   // threads): known, or, only in a process tree taken from every CPU once
-  // records were lost, found in /proc to descend from the program (then
-  // known from here on).
-  bool follows(uint32_t pid, uint32_t tid) {
+  // records were lost, found in /proc to descend from the program: then
+  // its threads and mappings are written, as attach does, and it is known
+  // from here on.
+  bool follows(uint32_t pid, uint32_t tid, uint64_t ts, SessionResult& res) {
     if (state_.has_process(pid)) return true;
-    if (!tree_only_ || !side_band_lost_ || !descends_now_ || not_descendants_.count(pid)) return false;
-    if (!descends_now_(pid)) {
+    if (!tree_only_ || !side_band_lost_ || !find_descendant_ || not_descendants_.count(pid)) return false;
+    std::optional<ProcessView> found = find_descendant_(pid);
+    if (!found) {
+      // Forgotten at the pid's exit; a bound for a machine whose exit
+      // records are lost too (asking again only costs a lookup).
+      if (not_descendants_.size() >= 65536) not_descendants_.clear();
       not_descendants_.insert(pid);
       return false;
     }
-    state_.started(pid, tid);
+    attached(ts, pid, found->threads, found->mappings(pid), res);
+    state_.started(pid, tid);  // in case it started after the lookup
+    ++res.found_after_loss;
     return true;
   }
 
@@ -614,7 +671,7 @@ class Converter {
   bool program_only_ = false;  // samples of processes state_ does not know are dropped
   uint32_t before_exec_ = 0;  // the launched program's pid until its exec
   bool tree_only_ = false;    // keep_program_only(side_band_too)
-  std::function<bool(uint32_t)> descends_now_;
+  std::function<std::optional<ProcessView>(uint32_t)> find_descendant_;
   bool side_band_lost_ = false;  // a ring lost records: maybe a fork
   std::unordered_set<uint32_t> not_descendants_;  // asked since, and not the program's
   std::set<uint32_t> live_;  // the target's threads, for the wakeup filter
@@ -647,12 +704,7 @@ bool can_sample_cycles() {
 Session::~Session() = default;
 
 struct Session::Snapshot {
-  std::vector<std::pair<uint32_t, std::string>> threads;  // tid, name
-  struct Map {
-    MapsEntry entry;
-    std::vector<uint8_t> build_id;
-  };
-  std::vector<Map> maps;  // executable file mappings
+  ProcessView view;
 };
 
 Result<std::unique_ptr<Session>> Session::open(pid_t pid, SessionOptions options) {
@@ -684,28 +736,9 @@ Result<std::unique_ptr<Session>> Session::attach(pid_t pid, SessionOptions optio
   // one whose events were not open yet (as with perf record -p).
   // Read after the events are open: anything mapped or named later is in
   // their records as well, which does no harm.
-  auto snap = std::make_shared<Snapshot>();
-  for (pid_t tid : s->targets_) snap->threads.emplace_back(static_cast<uint32_t>(tid), thread_comm(pid, tid));
-  auto maps = read_maps(pid);
-  if (!maps) return fail(maps.error());
-  std::map<std::string, std::vector<uint8_t>> ids;
-  const std::string root = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(address_space_thread(pid)) + "/root";
-  for (MapsEntry& m : *maps) {
-    if (!m.exec || m.path.empty()) continue;
-    if (m.path.front() != '/') {
-      if (m.path == "[vdso]") snap->maps.push_back({std::move(m), {}});
-      continue;
-    }
-    auto id = ids.find(m.path);
-    if (id == ids.end()) {
-      // The path as the target sees it (its mount namespace), else as dial9 does.
-      auto elf = ElfFile::open(root + m.path);
-      if (!elf) elf = ElfFile::open(m.path);
-      id = ids.emplace(m.path, elf ? elf->build_id() : std::vector<uint8_t>{}).first;
-    }
-    snap->maps.push_back({std::move(m), id->second});
-  }
-  s->snapshot_ = std::move(snap);
+  auto view = view_process(pid, s->targets_);
+  if (!view) return fail(view.error());
+  s->snapshot_ = std::make_shared<Snapshot>(Snapshot{std::move(*view)});
   return s;
 }
 
@@ -795,6 +828,9 @@ Result<void> Session::open_events() {
                                 std::to_string(paranoid_level()) + ")"
                           : cpu_wide_error.message();
       try_cpu_wide = false;
+      // Per-task events try lost counts and build ids again: an EINVAL
+      // that turned them off may have been the every-CPU event's own.
+      lost_from_read_ = true;
       continue;
     }
     if (!rings_.empty() && first_error.message().empty()) {
@@ -1098,17 +1134,20 @@ Result<SessionResult> Session::run(format::SegmentWriter& writer) {
   SessionResult res;
   Converter conv(opt_.unwinder.get(), SchedFields{prev_state_, woken_pid_, waking_flags_});
   if (cpu_wide_) {
-    conv.keep_program_only(side_band_every_cpu(attr_),
-                           [root = pid_](uint32_t p) { return descends_from(static_cast<pid_t>(p), root); });
+    conv.keep_program_only(side_band_every_cpu(attr_), [root = pid_](uint32_t p) -> std::optional<ProcessView> {
+      const pid_t pid = static_cast<pid_t>(p);
+      if (!descends_from(pid, root)) return std::nullopt;
+      auto tids = list_threads(pid);
+      if (!tids || tids->empty()) return std::nullopt;
+      auto view = view_process(pid, *tids);
+      if (!view) return std::nullopt;
+      return std::move(*view);
+    });
   }
   if (!opt_.program_name.empty()) conv.name(static_cast<uint32_t>(pid_), opt_.program_name.substr(0, 15));
   if (snapshot_) {
-    std::vector<format::Mapping> maps;
-    for (const Snapshot::Map& m : snapshot_->maps) {
-      maps.push_back(format::Mapping{static_cast<uint32_t>(pid_), m.entry.start, m.entry.end - m.entry.start,
-                                     m.entry.offset, m.entry.path, m.build_id, true});
-    }
-    conv.attached(mono_ns(), static_cast<uint32_t>(pid_), snapshot_->threads, maps, res);
+    conv.attached(mono_ns(), static_cast<uint32_t>(pid_), snapshot_->view.threads,
+                  snapshot_->view.mappings(static_cast<uint32_t>(pid_)), res);
   } else {
     conv.launched(static_cast<uint32_t>(pid_));
   }

@@ -84,6 +84,7 @@ struct SessionResult {
   uint64_t sched_lost = 0;   // scheduler events the kernel could not deliver
   // How the controller kept up (record --verbose).
   uint64_t refilters = 0;         // wakeup events reopened for new threads or outsiders
+  uint64_t found_after_loss = 0;  // processes of the program's tree found in /proc after lost records
   uint64_t outsider_wakeups = 0;  // other processes' wakeups the filter's window let through (dropped)
   uint64_t switch_samples = 0;    // switch-out samples the kernel delivered (stacks taken)
   uint64_t long_conversions = 0;  // drains that converted in more than one slice

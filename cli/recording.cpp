@@ -631,6 +631,7 @@ int run_recording(const RecordingOptions& o, Mode mode) {
       say("controller: " + std::to_string(res->refilters) + " wakeup filter rebuild(s) for new threads or other processes' threads, " +
           std::to_string(res->outsider_wakeups) + " wakeup(s) of other processes' threads dropped, " +
           std::to_string(res->switch_samples) + " switch-out stack(s) taken, " +
+          std::to_string(res->found_after_loss) + " process(es) of the program found in /proc after lost records, " +
           std::to_string(res->long_conversions) + " conversion(s) longer than one 10 ms slice, at most " +
           std::to_string(res->peak_records) + " records held between the rings and the trace");
     }

@@ -21,6 +21,28 @@ namespace {
 // The trampoline's first byte on the status pipe: loaded, waiting for go.
 constexpr char kReady = 'r';
 
+// A write to a pipe whose reader is gone fails with EPIPE instead of
+// raising SIGPIPE, which would kill dial9: the signal is blocked for the
+// call and, if raised, taken. errno is the write's.
+bool write_without_sigpipe(int fd, const void* buf, size_t n) {
+  sigset_t pipe_only, old;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+  ssize_t w;
+  do {
+    w = ::write(fd, buf, n);
+  } while (w < 0 && errno == EINTR);
+  const int err = errno;
+  if (w < 0 && err == EPIPE && !sigismember(&old, SIGPIPE)) {
+    timespec now{};
+    (void)::sigtimedwait(&pipe_only, nullptr, &now);
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = err;
+  return w == static_cast<ssize_t>(n);
+}
+
 bool read_exact(int fd, void* buf, size_t n) {
   size_t done = 0;
   while (done < n) {
@@ -74,6 +96,10 @@ Result<SuspendedProcess> SuspendedProcess::spawn(const LaunchSpec& spec, const s
   if (ec) return fail("cannot start the launcher '" + self_exe + "': " + ec.message(), ec.value());
   pid_t pid = c.id();
   c.detach();  // we reap it ourselves; Boost must not kill it on scope exit
+  // The trampoline's ends are its own now: with ours closed, its death
+  // reads as EOF below, and in start().
+  go_read.reset();
+  status_write.reset();
   SuspendedProcess child(pid, std::move(go_write), std::move(status_read), spec.argv[0]);
   // Boost returns once the trampoline's exec succeeded, with the dynamic
   // loader still mapping dial9's libraries: wait until it is blocked for
@@ -90,7 +116,7 @@ Result<void> SuspendedProcess::start() {
   if (started_) return {};
   started_ = true;
   char go = 'g';
-  if (::write(go_.get(), &go, 1) != 1) {
+  if (!write_without_sigpipe(go_.get(), &go, 1)) {
     return fail(Error::from_errno("cannot start '" + program_ + "'"));
   }
   go_.reset();
@@ -113,10 +139,6 @@ int run_trampoline(int argc, char** argv) {
   if (nenv < 0 || 5 + nenv >= argc) return 127;
   ::fcntl(go, F_SETFD, FD_CLOEXEC);
   ::fcntl(status, F_SETFD, FD_CLOEXEC);  // closed by a successful exec: EOF for the parent
-  // The program gets a clean signal mask, whatever the launcher had blocked.
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   if (const char* slow = std::getenv("DIAL9_TEST_LAUNCHER_SLOW"); slow && *slow) {
     // Test hook: a launcher slow to load, still mapping code 100 ms in
     // (dial9's binary once more): the recorder must wait for it to be
@@ -129,6 +151,13 @@ int run_trampoline(int argc, char** argv) {
   char c;
   if (!read_exact(go, &c, 1)) _exit(127);  // the recorder went away before starting us
   for (int i = 0; i < nenv; ++i) ::putenv(argv[5 + i]);  // "NAME=VALUE", owned by argv for the process's life
+  // The program gets a clean signal mask. Until here the trampoline kept
+  // dial9's (SIGINT, SIGTERM and SIGHUP blocked): a Ctrl-C while dial9
+  // starts ends the launch at this point, where dial9 reads the outcome,
+  // not while dial9 still waits for it to load or sends go.
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::execvp(argv[5 + nenv], argv + 5 + nenv);
   int err = errno;
   (void)!::write(status, &err, sizeof err);

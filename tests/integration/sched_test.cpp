@@ -51,15 +51,6 @@ constexpr const char* kSchedOffNote = "--no-sched";
 
 constexpr uint64_t kMs = 1'000'000;
 
-// The number just before `what` in `text` ("3 switch-out stack(s) taken":
-// 3), or -1 when `what` is not there.
-long number_before(const std::string& text, const std::string& what) {
-  size_t at = text.find(what);
-  if (at == std::string::npos || at == 0) return -1;
-  size_t start = text.find_last_of(" (", at - 1) + 1;
-  return std::strtol(text.c_str() + start, nullptr, 10);
-}
-
 // Why this machine cannot record scheduler activity at all: the weakest
 // rung, context-switch records on an event of this thread.
 std::string switch_records_unavailable() {
@@ -538,8 +529,8 @@ TEST_CASE("sched: the wakeup filter leaves out another process's threads once se
     DIAL9_SKIP("other processes took the ids after the target's (target " + std::to_string(target) + ", pipe pair " +
                std::to_string(other) + "), so the pipe pair is outside the wakeup filter's window");
   }
-  const long dropped = number_before(rec.err, " wakeup(s) of other processes' threads dropped");
-  const long rebuilds = number_before(rec.err, " wakeup filter rebuild(s)");
+  const long dropped = test::number_before(rec.err, " wakeup(s) of other processes' threads dropped");
+  const long rebuilds = test::number_before(rec.err, " wakeup filter rebuild(s)");
   CHECK(rebuilds >= 1);
   // Before it is left out, a thread's wakeups pass until the next drain
   // (100 ms) rebuilds the filter: a few dozen, not all of them.
@@ -559,9 +550,9 @@ TEST_CASE("sched: preempted switch-outs take no stack, blocking ones do", "[sche
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.err, Catch::Contains("switch-out filter: prev_state & 255"));
-  const long switches = number_before(r.err, " switch-outs, ");
-  const long blocking = number_before(r.err, " off-CPU stacks");
-  const long taken = number_before(r.err, " switch-out stack(s) taken");
+  const long switches = test::number_before(r.err, " switch-outs, ");
+  const long blocking = test::number_before(r.err, " off-CPU stacks");
+  const long taken = test::number_before(r.err, " switch-out stack(s) taken");
   CHECK(switches > 200);
   CHECK(blocking >= 0);
   CHECK(taken >= blocking);

@@ -313,4 +313,11 @@ std::string read_text_file(const std::string& path) {
 
 std::string golden_trace_path() { return std::string(DIAL9_SOURCE_DIR) + "/tests/data/golden.bin"; }
 
+long number_before(const std::string& text, const std::string& what) {
+  size_t at = text.find(what);
+  if (at == std::string::npos || at == 0) return -1;
+  size_t start = text.find_last_of(" (", at - 1) + 1;
+  return std::strtol(text.c_str() + start, nullptr, 10);
+}
+
 }  // namespace dial9::test

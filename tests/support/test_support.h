@@ -74,6 +74,10 @@ struct RunResult {
 // Runs argv (no shell; argv[0] searched in PATH), capturing stdout and stderr.
 RunResult run(const std::vector<std::string>& argv);
 
+// The number just before `what` in `text` ("3 switch-out stack(s) taken":
+// 3), or -1 when `what` is not there.
+long number_before(const std::string& text, const std::string& what);
+
 // Every command of `dial9 --help`, with the commands nested under one
 // (`config show`), as the words that name it: {"record"}, {"config", "show"}.
 // Tests of --help, man pages and completions go through this list, so a new
