@@ -69,7 +69,11 @@ std::string damaged_copy(const TempDir& tmp, const std::string& name, const std:
 
 TEST_CASE("damaged segments never crash or hang the report, which keeps the rest and says what it skipped") {
   TempDir tmp;
-  auto rec = run({dial9_binary(), "record", "-q", "--rotation-period", "200ms", "-o", tmp.file("orig"),
+  // 3999 Hz: at 999 Hz a 200 ms segment holds about 12 KiB of TRC when
+  // the spinner has a CPU, but a CI run under load (2026-12-05) left 3352
+  // bytes in the victim, under the 4 KiB the zeroed-page cases need; four
+  // times the samples give that margin back (about 32 KiB idle).
+  auto rec = run({dial9_binary(), "record", "-q", "-F", "3999", "--rotation-period", "200ms", "-o", tmp.file("orig"),
                   FIXTURE_SPIN, "1100"});
   INFO(rec.err);
   REQUIRE(rec.exit_code == 0);
