@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/io.h"
+
 namespace bp = boost::process;
 
 namespace dial9::inject {
@@ -29,18 +31,15 @@ bool write_without_sigpipe(int fd, const void* buf, size_t n) {
   sigemptyset(&pipe_only);
   sigaddset(&pipe_only, SIGPIPE);
   ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
-  ssize_t w;
-  do {
-    w = ::write(fd, buf, n);
-  } while (w < 0 && errno == EINTR);
-  const int err = errno;
-  if (w < 0 && err == EPIPE && !sigismember(&old, SIGPIPE)) {
+  auto w = write_all(fd, {static_cast<const uint8_t*>(buf), n});
+  const int err = w ? 0 : w.error().errno_value();
+  if (err == EPIPE && !sigismember(&old, SIGPIPE)) {
     timespec now{};
     (void)::sigtimedwait(&pipe_only, nullptr, &now);
   }
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   errno = err;
-  return w == static_cast<ssize_t>(n);
+  return w.has_value();
 }
 
 bool read_exact(int fd, void* buf, size_t n) {

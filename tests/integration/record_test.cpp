@@ -106,6 +106,27 @@ Recording read_recording(const std::string& dir) {
   return r;
 }
 
+// Why dial9 cannot sample every process on a CPU here ("" when it can):
+// what the tests of capture/event_spec.h's every-CPU mode need.
+std::string every_cpu_unavailable() {
+  if (auto why = perf_unavailable(); !why.empty()) return why;
+  if (auto why = test::software_event_unavailable(PERF_COUNT_SW_CPU_CLOCK, -1, 0); !why.empty()) {
+    return "cannot sample every process on a CPU here: " + why;
+  }
+  return "";
+}
+
+// Starts `argv` (no shell) beside a recording, as a process that is not
+// the program; its pid.
+pid_t spawn_other(std::vector<std::string> argv) {
+  std::vector<char*> args;
+  for (std::string& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  REQUIRE(::posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), environ) == 0);
+  return pid;
+}
+
 }  // namespace
 
 TEST_CASE("record exits with the program's status and leaves a readable trace") {
@@ -233,7 +254,7 @@ TEST_CASE("record follows every thread, with its name, and child processes") {
   CHECK(forked.exits.size() == 1);      // the launched program's exit status
   // Where every CPU may be sampled, so it was (and without scheduler
   // capture the threads and processes above came from every CPU too).
-  if (test::software_event_unavailable(PERF_COUNT_SW_CPU_CLOCK, -1, 0).empty()) {
+  if (every_cpu_unavailable().empty()) {
     CHECK(rec.meta["sample_scope"] == "cpu");
     CHECK(forked.meta["sample_scope"] == "cpu");
   }
@@ -486,15 +507,9 @@ TEST_CASE("stacks through glibc's memcpy keep its caller, with CFI unwinding") {
 // every process's samples; only the program's may reach the trace, and
 // none of dial9's launcher before the program's exec.
 TEST_CASE("cpu-clock samples every CPU where allowed, and the trace keeps only the program's samples") {
-  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
-  if (auto why = test::software_event_unavailable(PERF_COUNT_SW_CPU_CLOCK, -1, 0); !why.empty()) {
-    DIAL9_SKIP("cannot sample every process on a CPU here: " + why);
-  }
+  if (auto why = every_cpu_unavailable(); !why.empty()) DIAL9_SKIP(why);
   // A busy process that is not the program, on the CPUs meanwhile.
-  pid_t other = 0;
-  char ms[] = "1500";
-  char* argv[] = {const_cast<char*>(FIXTURE_SPIN), ms, nullptr};
-  REQUIRE(::posix_spawn(&other, FIXTURE_SPIN, nullptr, nullptr, argv, environ) == 0);
+  const pid_t other = spawn_other({FIXTURE_SPIN, "1500"});
   test::TempDir tmp;
   auto r = test::run({test::dial9_binary(), "record", "-v", "-e", "cpu-clock", "-o", tmp.file("t"), "--", FIXTURE_SPIN,
                       "500"});
@@ -539,15 +554,9 @@ TEST_CASE("cpu-clock samples every CPU where allowed, and the trace keeps only t
 // nothing of dial9's launcher, still loading its own libraries when the
 // events open.
 TEST_CASE("sampling every CPU without scheduler capture keeps the program's process tree and nothing else") {
-  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
-  if (auto why = test::software_event_unavailable(PERF_COUNT_SW_CPU_CLOCK, -1, 0); !why.empty()) {
-    DIAL9_SKIP("cannot sample every process on a CPU here: " + why);
-  }
+  if (auto why = every_cpu_unavailable(); !why.empty()) DIAL9_SKIP(why);
   // Another process tree starting programs meanwhile: forks, execs, mappings.
-  pid_t other = 0;
-  char sh[] = "/bin/sh", c[] = "-c", loop[] = "while :; do /bin/true; done";
-  char* argv[] = {sh, c, loop, nullptr};
-  REQUIRE(::posix_spawn(&other, "/bin/sh", nullptr, nullptr, argv, environ) == 0);
+  const pid_t other = spawn_other({"/bin/sh", "-c", "while :; do /bin/true; done"});
   test::TempDir tmp;
   // A launcher slow to load, still mapping dial9's binary 100 ms in (a
   // test hook in inject/launch.cpp): dial9 must wait for it.
@@ -583,21 +592,11 @@ TEST_CASE("sampling every CPU without scheduler capture keeps the program's proc
 // The process tree from every CPU, when a full ring lost a child's fork
 // record: the child is found in /proc once it shows up, not dropped.
 TEST_CASE("a child whose fork record was lost is still recorded, from every CPU without scheduler capture") {
-  if (auto why = perf_unavailable(); !why.empty()) DIAL9_SKIP(why);
-  if (auto why = test::software_event_unavailable(PERF_COUNT_SW_CPU_CLOCK, -1, 0); !why.empty()) {
-    DIAL9_SKIP("cannot sample every process on a CPU here: " + why);
-  }
+  if (auto why = every_cpu_unavailable(); !why.empty()) DIAL9_SKIP(why);
   // Busy processes on both CPUs fill the 1-page rings within milliseconds
   // once dial9 is stopped; the program forks the spinner only then (when
   // the file `go` appears), and the spinner runs on after dial9 resumes.
-  std::vector<pid_t> others;
-  for (int i = 0; i < 2; ++i) {
-    pid_t other = 0;
-    char ms[] = "3000";
-    char* argv[] = {const_cast<char*>(FIXTURE_SPIN), ms, nullptr};
-    REQUIRE(::posix_spawn(&other, FIXTURE_SPIN, nullptr, nullptr, argv, environ) == 0);
-    others.push_back(other);
-  }
+  const std::vector<pid_t> others = {spawn_other({FIXTURE_SPIN, "3000"}), spawn_other({FIXTURE_SPIN, "3000"})};
   test::TempDir tmp;
   const std::string started = tmp.file("started"), go = tmp.file("go");
   const std::string program = "touch '" + started + "'; while [ ! -e '" + go + "' ]; do sleep 0.01; done; exec '" +
